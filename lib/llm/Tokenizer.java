@@ -1,0 +1,163 @@
+//DEPS ai.djl.huggingface:tokenizers:0.38.0
+//DEPS com.google.code.gson:gson:2.13.1
+//DEPS org.slf4j:slf4j-nop:2.0.17
+//RUNTIME_OPTIONS --enable-native-access=ALL-UNNAMED
+//SOURCES TokenizerException.java
+package llm;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.JsonParseException;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face tokenizer (a {@code tokenizer.json}), run by the Rust {@code tokenizers} library
+ * through DJL: the same code that Python's {@code AutoTokenizer} runs, so ids and pieces match.
+ */
+public final class Tokenizer implements AutoCloseable {
+
+    /** Where a tokenizer came from. */
+    public enum Source { PATH, SHIPPED, CACHE, HUB }
+
+    private final String name;
+    private final Source source;
+    private final HuggingFaceTokenizer tokenizer;
+    private final int vocabularyLength;
+
+    private Tokenizer(String name, Source source, HuggingFaceTokenizer tokenizer, int vocabularyLength) {
+        this.name = name;
+        this.source = source;
+        this.tokenizer = tokenizer;
+        this.vocabularyLength = vocabularyLength;
+    }
+
+    /**
+     * Reads a tokenizer from the bytes of its tokenizer.json. {@code where} names the file in
+     * error messages. No truncation and no padding: every token of the text is kept.
+     */
+    public static Tokenizer fromJson(String name, Source source, byte[] json, String where) {
+        String text = new String(json, StandardCharsets.UTF_8);
+        int vocabularyLength = vocabularyLength(text, where);
+        try {
+            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json),
+                    Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+            return new Tokenizer(name, source, tokenizer, vocabularyLength);
+        } catch (IOException | RuntimeException e) {
+            throw new TokenizerException(where + ": not a usable tokenizer.json (" + firstLine(e) + ")");
+        }
+    }
+
+    /** The id or path this tokenizer was asked for by. */
+    public String name() {
+        return name;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    /** How many distinct ids the tokenizer knows, added tokens included: Python's {@code len(tokenizer)}. */
+    public int vocabularyLength() {
+        return vocabularyLength;
+    }
+
+    /** Token ids of {@code text}, with the special tokens the tokenizer adds (e.g. [CLS] ... [SEP]). */
+    public long[] encode(String text) {
+        return encode(text, true);
+    }
+
+    public long[] encode(String text, boolean addSpecialTokens) {
+        return tokenizer.encode(text, addSpecialTokens, false).getIds();
+    }
+
+    /** The text of a sequence of ids, special tokens kept. */
+    public String decode(long[] ids) {
+        return tokenizer.decode(ids, false);
+    }
+
+    /**
+     * Each id decoded on its own, as the course notebook shows tokens. An id that holds only part
+     * of a UTF-8 character decodes to {@code �}.
+     */
+    public List<String> tokens(long[] ids) {
+        List<String> tokens = new ArrayList<>(ids.length);
+        for (long id : ids) tokens.add(tokenizer.decode(new long[] {id}, false));
+        return tokens;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    /** Counts the distinct ids of the model's vocabulary and of the added tokens. */
+    private static int vocabularyLength(String json, String where) {
+        BitSet ids = new BitSet();
+        try (JsonReader reader = new JsonReader(new StringReader(json))) {
+            reader.beginObject();
+            while (reader.hasNext()) {
+                switch (reader.nextName()) {
+                    case "model" -> readModelVocabulary(reader, ids);
+                    case "added_tokens" -> {
+                        reader.beginArray();
+                        while (reader.hasNext()) {
+                            reader.beginObject();
+                            while (reader.hasNext()) {
+                                if (reader.nextName().equals("id")) ids.set(reader.nextInt());
+                                else reader.skipValue();
+                            }
+                            reader.endObject();
+                        }
+                        reader.endArray();
+                    }
+                    default -> reader.skipValue();
+                }
+            }
+            reader.endObject();
+        } catch (IOException | JsonParseException | IllegalStateException | NumberFormatException e) {
+            throw new TokenizerException(where + ": not a valid tokenizer.json (" + firstLine(e) + ")");
+        } catch (IndexOutOfBoundsException e) {
+            throw new TokenizerException(where + ": not a valid tokenizer.json (negative token id)");
+        }
+        if (ids.isEmpty()) throw new TokenizerException(where + ": not a valid tokenizer.json (no vocabulary)");
+        return ids.cardinality();
+    }
+
+    /** WordPiece and BPE keep {"piece": id}; Unigram keeps [["piece", score], ...] in id order. */
+    private static void readModelVocabulary(JsonReader reader, BitSet ids) throws IOException {
+        reader.beginObject();
+        while (reader.hasNext()) {
+            if (!reader.nextName().equals("vocab")) {
+                reader.skipValue();
+            } else if (reader.peek() == JsonToken.BEGIN_OBJECT) {
+                reader.beginObject();
+                while (reader.hasNext()) {
+                    reader.nextName();
+                    ids.set(reader.nextInt());
+                }
+                reader.endObject();
+            } else {
+                reader.beginArray();
+                for (int id = 0; reader.hasNext(); id++) {
+                    reader.skipValue();
+                    ids.set(id);
+                }
+                reader.endArray();
+            }
+        }
+        reader.endObject();
+    }
+
+    private static String firstLine(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message.lines().findFirst().orElse(message);
+    }
+}
