@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -91,8 +92,9 @@ public final class Hub {
 
     private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-    /** What we accept as a directory or file name from the server: no separators, no "..". */
-    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** What we accept from the server as a commit or etag, used as file names: no separators, no dots (so no ".."
+     *  and no clash with our ".incomplete" and ".lock" files). The Hub sends hex. */
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     /** FileChannel locks are per process: threads of this JVM also queue on one lock per lock file. */
@@ -405,9 +407,9 @@ public final class Hub {
             if (etag == null || !SAFE_NAME.matcher(etag).matches()) {
                 throw new HubException(url + " sent no usable ETag, so the download could not be verified or cached");
             }
-            long size = headers.firstValueAsLong("X-Linked-Size").orElse(-1);
-            if (size < 0) size = headers.firstValueAsLong("Content-Length").orElse(-1);
-            return new Metadata(commit, etag, size < 0 ? -1 : size, location);
+            long size = number(headers, "X-Linked-Size");
+            if (size < 0) size = number(headers, "Content-Length");
+            return new Metadata(commit, etag, size, location);
         }
 
         /** One GET of the remaining bytes into the .incomplete file; throws Retryable for what a retry may fix. */
@@ -549,6 +551,7 @@ public final class Hub {
         }
 
         private HubException writeFailed(Path incomplete, IOException e, long have) {
+            if (e instanceof ClosedByInterruptException) return interrupted(incomplete, have);
             return new HubException("Cannot write " + incomplete + " (" + reason(e) + "): free some disk space or set HF_HOME to a"
                     + " folder on a larger disk, then run again" + (have > 0 ? " (the " + size(have) + " so far are kept and resumed)" : ""), e);
         }
@@ -590,6 +593,8 @@ public final class Hub {
                     } catch (InterruptedException e) {
                         throw interrupted(null, 0);
                     }
+                } catch (ClosedByInterruptException e) {
+                    throw interrupted(null, 0);
                 } catch (IOException e) {
                     throw new HubException("Cannot write to the Hugging Face cache " + cacheDir + " (" + reason(e) + ")", e);
                 }
@@ -603,8 +608,8 @@ public final class Hub {
 
         private RuntimeException httpError(int status, HttpHeaders headers, URI where) throws Retryable {
             if (status == 429 || status >= 500) {
-                Duration retryAfter = headers.firstValueAsLong("Retry-After")
-                        .stream().filter(s -> s >= 0 && s <= 60).mapToObj(Duration::ofSeconds).findFirst().orElse(null);
+                long seconds = number(headers, "Retry-After"); // also an HTTP date, which we leave to the back-off
+                Duration retryAfter = seconds >= 0 && seconds <= 60 ? Duration.ofSeconds(seconds) : null;
                 throw new Retryable(where.getHost() + " answered HTTP " + status, retryAfter);
             }
             String code = headers.firstValue("X-Error-Code").orElse("");
@@ -728,7 +733,7 @@ public final class Hub {
         if (newBlob) {
             Files.move(blob, pointer, StandardCopyOption.REPLACE_EXISTING);
         } else {
-            Path tmp = pointer.resolveSibling(pointer.getFileName() + ".incomplete");
+            Path tmp = pointer.resolveSibling(pointer.getFileName() + uniqueSuffix() + ".incomplete");
             Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, pointer, StandardCopyOption.REPLACE_EXISTING);
         }
@@ -740,13 +745,18 @@ public final class Hub {
         Path ref = repo.resolve("refs").resolve(revision);
         if (Files.isRegularFile(ref) && Files.readString(ref).strip().equals(commit)) return; // a read-only cache stays usable
         Files.createDirectories(ref.getParent());
-        Path tmp = ref.resolveSibling(ref.getFileName() + ".tmp");
+        Path tmp = ref.resolveSibling(ref.getFileName() + uniqueSuffix() + ".tmp"); // others may write the same ref
         Files.writeString(tmp, commit);
         try {
             Files.move(tmp, ref, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /** A name part no other thread or process uses now (createTempFile would make the file private to us). */
+    private static String uniqueSuffix() {
+        return "." + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId();
     }
 
     private static MessageDigest sha256() {
@@ -772,11 +782,18 @@ public final class Hub {
         }
     }
 
+    /** A header's non-negative number, or -1 when it is absent or not a number (servers are not trusted). */
+    private static long number(HttpHeaders headers, String name) {
+        String value = headers.firstValue(name).orElse("").strip();
+        if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
+        return Long.parseLong(value);
+    }
+
     private static long rangeStart(HttpHeaders headers) {
         // Content-Range: bytes 100-199/200
         String range = headers.firstValue("Content-Range").orElse("");
         var m = Pattern.compile("bytes\\s+(\\d+)-").matcher(range);
-        return m.lookingAt() ? Long.parseLong(m.group(1)) : -1;
+        return m.lookingAt() && m.group(1).length() <= 18 ? Long.parseLong(m.group(1)) : -1;
     }
 
     /** ETag: "abc" or W/"abc" -> abc */

@@ -50,6 +50,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, Entry> files = new ConcurrentHashMap<>();
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     private final Map<String, String> gated = new ConcurrentHashMap<>();
+    private final Map<String, String> overrides = new ConcurrentHashMap<>();
     private final List<Request> requests = new ArrayList<>();
     private final CountDownLatch closing = new CountDownLatch(1);
 
@@ -58,6 +59,7 @@ public final class FakeHub implements AutoCloseable {
     private final AtomicLong shortAfter = new AtomicLong(-1);
     private final AtomicLong stallAfter = new AtomicLong(-1);
     private volatile boolean corrupt;
+    private volatile boolean ignoreRanges;
     private volatile int slowChunk;
     private volatile long slowPauseMillis;
 
@@ -145,6 +147,16 @@ public final class FakeHub implements AutoCloseable {
         corrupt = on;
     }
 
+    /** While on, Range headers are ignored: the whole file comes back with 200, as some servers do. */
+    public void ignoreRanges(boolean on) {
+        ignoreRanges = on;
+    }
+
+    /** The Hub's answers carry this header with this value; an empty value removes the header. */
+    public void overrideHeader(String name, String value) {
+        overrides.put(name, value);
+    }
+
     /** Bodies are sent {@code chunkBytes} at a time with a pause after each; 0 switches it off. */
     public void slow(int chunkBytes, long pauseMillis) {
         slowChunk = chunkBytes;
@@ -219,10 +231,12 @@ public final class FakeHub implements AutoCloseable {
                 h.set("X-Linked-Etag", "\"" + entry.etag + "\"");
                 h.set("X-Linked-Size", Long.toString(entry.content.length));
                 h.set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/cdn/" + entry.etag + "?expires=never");
+                applyOverrides(h);
                 ex.sendResponseHeaders(302, -1);
                 return;
             }
             h.set("ETag", "\"" + entry.etag + "\"");
+            applyOverrides(h);
             serve(ex, entry.content);
         } catch (IOException | RuntimeException e) {
             // a dropped connection or a deliberate cut: nothing to do
@@ -253,7 +267,7 @@ public final class FakeHub implements AutoCloseable {
         int from = 0;
         String range = ex.getRequestHeaders().getFirst("Range");
         Matcher m = range == null ? null : RANGE.matcher(range);
-        boolean ranged = m != null && m.matches();
+        boolean ranged = m != null && m.matches() && !ignoreRanges;
         if (ranged) {
             long start = Long.parseLong(m.group(1));
             if (start >= content.length) {
@@ -312,6 +326,13 @@ public final class FakeHub implements AutoCloseable {
                 throw new IOException("server closing");
             }
         }
+    }
+
+    private void applyOverrides(Headers h) {
+        overrides.forEach((name, value) -> {
+            if (value.isEmpty()) h.remove(name);
+            else h.set(name, value);
+        });
     }
 
     private boolean failed(HttpExchange ex) throws IOException {
