@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 25+
+//MAIN RunTests
 //DESCRIPTION Runs every JUnit 5 test in tests/ (or only the classes named, e.g. GgufTest or 'Hub*').
 //DEPS org.junit.platform:junit-platform-launcher:6.1.3
 //DEPS org.junit.jupiter:junit-jupiter:6.1.3

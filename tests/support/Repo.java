@@ -27,6 +27,11 @@ public final class Repo {
     /** What a finished command printed, and its exit code. */
     public record Result(int exitCode, String stdout, String stderr) {
         public String all() { return stdout + stderr; }
+
+        /** stderr without JBang's own "[jbang] Building jar..." lines, which only a first run prints. */
+        public List<String> errorLines() {
+            return stderr.lines().filter(line -> !line.startsWith("[jbang] ")).toList();
+        }
     }
 
     /**
