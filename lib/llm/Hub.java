@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
@@ -16,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -304,7 +306,7 @@ public final class Hub {
             try {
                 if (!Files.isRegularFile(pointer)) {
                     if (Files.isRegularFile(blob)) {
-                        linkSnapshot(blob, pointer, false); // the same bytes under another commit
+                        linkSnapshot(blob, pointer, false, true); // the same bytes under another commit
                     } else {
                         fetchLocked(meta, blobs, blob, pointer);
                     }
@@ -339,7 +341,7 @@ public final class Hub {
                 }
                 if (Files.isRegularFile(pointer)) return; // someone else finished while we waited
                 if (Files.isRegularFile(blob)) {
-                    linkSnapshot(blob, pointer, false);
+                    linkSnapshot(blob, pointer, false, true);
                     return;
                 }
                 Path incomplete = blobs.resolve(meta.etag + ".incomplete");
@@ -349,7 +351,7 @@ public final class Hub {
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(incomplete, blob, StandardCopyOption.REPLACE_EXISTING);
                 }
-                linkSnapshot(blob, pointer, true);
+                linkSnapshot(blob, pointer, true, true);
             } catch (java.nio.channels.FileLockInterruptionException e) {
                 throw interrupted(null, 0);
             } finally {
@@ -716,19 +718,24 @@ public final class Hub {
         queue.cancel();
     }
 
-    /** snapshots/{commit}/{filename} -> ../../blobs/{etag}, relative so the cache can be moved. */
-    private static void linkSnapshot(Path blob, Path pointer, boolean newBlob) throws IOException {
+    /**
+     * snapshots/{commit}/{filename} -> ../../blobs/{etag}, relative so the cache can be moved.
+     * {@code trySymlink} is false only in tests of the fallback.
+     */
+    static void linkSnapshot(Path blob, Path pointer, boolean newBlob, boolean trySymlink) throws IOException {
         Files.createDirectories(pointer.getParent());
         Files.deleteIfExists(pointer); // a dangling link left by a deleted blob
-        try {
-            Files.createSymbolicLink(pointer, pointer.getParent().relativize(blob));
-            return;
-        } catch (FileAlreadyExistsException e) {
-            if (Files.isRegularFile(pointer) && Files.isSameFile(pointer, blob)) return; // a concurrent run made it
-            throw e;
-        } catch (UnsupportedOperationException | IOException e) {
-            // No symlinks here (Windows without Developer Mode, some network drives): do what
-            // huggingface_hub does, move a new blob into the snapshot, copy one that others may share.
+        if (trySymlink) {
+            try {
+                Files.createSymbolicLink(pointer, pointer.getParent().relativize(blob));
+                return;
+            } catch (FileAlreadyExistsException e) {
+                if (Files.isRegularFile(pointer) && Files.isSameFile(pointer, blob)) return; // a concurrent run made it
+                throw e;
+            } catch (UnsupportedOperationException | IOException e) {
+                // No symlinks here (Windows without Developer Mode, some network drives): do what
+                // huggingface_hub does, move a new blob into the snapshot, copy one that others may share.
+            }
         }
         if (newBlob) {
             Files.move(blob, pointer, StandardCopyOption.REPLACE_EXISTING);
@@ -860,11 +867,18 @@ public final class Hub {
         return u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
     }
 
+    /** A few words on why an I/O operation failed; the HTTP client often leaves the message empty. */
     private static String reason(Throwable t) {
-        String m = t.getMessage();
-        String r = m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
-        if (t instanceof InterruptedIOException && m == null) r = "interrupted";
-        return r.replace('\n', ' ').strip();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) return "host not found";
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && !m.isBlank()) return m.replace('\n', ' ').strip();
+        }
+        if (t instanceof ConnectException) return "connection failed";
+        if (t instanceof InterruptedIOException) return "interrupted";
+        return t.getClass().getSimpleName();
     }
 
     private static String seconds(Duration d) {
