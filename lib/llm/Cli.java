@@ -24,7 +24,7 @@ public final class Cli {
             return 2;
         });
         cli.setExecutionExceptionHandler((e, failed, parseResult) -> {
-            failed.getErr().println(failed.getCommandName() + ": " + oneLine(e));
+            failed.getErr().println(failed.getCommandSpec().root().name() + ": " + message(e));
             return 2;
         });
         return cli;
@@ -35,9 +35,9 @@ public final class Cli {
         return commandLine(command).execute(args);
     }
 
-    private static String oneLine(Throwable e) {
+    /** Our exceptions carry a message written for the learner (a line, at most a short paragraph). */
+    private static String message(Throwable e) {
         String message = e.getMessage();
-        if (message == null || message.isBlank()) message = e.getClass().getSimpleName();
-        return message.lines().findFirst().orElse(message);
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 }
