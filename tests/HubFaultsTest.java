@@ -294,14 +294,14 @@ class HubFaultsTest {
 
     @Test
     void aSlowServerKeepsProgressMovingPastTheReadTimeout() throws Exception {
-        server.slow(10_000, 25); // 30 pieces, 25 ms apart: ~0.75 s in all, never 0.3 s without a byte
+        server.slow(10_000, 25); // 30 pieces, 25 ms apart: ~0.75 s in all, never 0.5 s without a byte
         RecordingListener listener = new RecordingListener();
         long t0 = System.nanoTime();
-        Path file = hub.withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)).download(REPO, FILE, "main", listener);
+        Path file = hub.withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(500)).download(REPO, FILE, "main", listener);
         long millis = (System.nanoTime() - t0) / 1_000_000;
 
         assertArrayEquals(content, Files.readAllBytes(file));
-        assertTrue(millis > 300, "the whole transfer took longer than the read timeout: " + millis + " ms");
+        assertTrue(millis > 500, "the whole transfer took longer than the read timeout: " + millis + " ms");
         List<Long> progress = listener.progress;
         assertTrue(progress.size() >= 10, "progress reported piece by piece: " + progress.size());
         for (int i = 1; i < progress.size(); i++) assertTrue(progress.get(i) > progress.get(i - 1), progress.toString());
@@ -388,7 +388,7 @@ class HubFaultsTest {
 
     @Test
     void twoProcessesFetchingTheSameFileDownloadItOnce() throws Exception {
-        server.slow(10_000, 20); // ~0.6 s of body: this JVM is warm, its HEAD comes in well before the end
+        server.slow(10_000, 25); // ~0.75 s of body: this JVM is warm, its HEAD comes in well before the end
         Process other = HubProcess.start(cache, server.endpoint(), REPO, FILE);
         try {
             waitUntil(() -> server.count("cdn", "GET") == 1); // the other process is downloading
@@ -409,7 +409,7 @@ class HubFaultsTest {
     @Test
     void aProcessStoppedBySigintLeavesAnIncompleteThatTheNextRunResumes() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/bin/kill")) || Files.isExecutable(Path.of("/usr/bin/kill")), "needs kill(1)");
-        server.slow(10_000, 20);
+        server.slow(10_000, 25);
         Process other = HubProcess.start(cache, server.endpoint(), REPO, FILE);
         try {
             waitUntil(() -> Files.exists(incomplete) && size(incomplete) >= 30_000);

@@ -244,6 +244,9 @@ public final class Hub {
 
     /**
      * The file from the cache, or else downloaded into it; returns {@code snapshots/{commit}/{filename}}.
+     * A cache hit makes no request and reports nothing to the listener. Transient failures (a
+     * dropped connection, a stall, HTTP 5xx/429) are retried with a doubling wait, resuming
+     * where the bytes stopped; what is left after the last retry stays for the next call.
      *
      * @param revision a branch, tag or commit; null means "main"
      * @param listener progress reports, may be null
