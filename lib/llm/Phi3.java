@@ -63,7 +63,21 @@ public final class Phi3 implements AutoCloseable {
 
         /** The attention weights of query {@code position} in {@code layer}/{@code head} over positions 0..position: {@code probs[offset ..+length)}. */
         default void attention(int layer, int head, int position, float[] probs, int offset, int length) {}
+
+        /** Whether {@link #step} should be called (each step of each layer, for each position). */
+        default boolean wantsSteps() { return false; }
+
+        /** The values after {@code step} in {@code layer} for the token at {@code position}: {@code values[offset ..+length)}. */
+        default void step(int layer, Step step, int position, float[] values, int offset, int length) {}
     }
+
+    /**
+     * The steps inside a decoder layer, in the order they run, named as in Hugging Face's Phi3DecoderLayer.
+     * Widths: QKV_PROJ and ROPE hold q | k | v (embedding + 2 x KV width), GATE_UP_PROJ gate | up
+     * (2 x feed-forward), SWIGLU the feed-forward width, the others the embedding. The layer's output
+     * (after the second residual) is {@link Observer#blockOutput}.
+     */
+    public enum Step { INPUT_LAYERNORM, QKV_PROJ, ROPE, ATTENTION, O_PROJ, ATTENTION_RESIDUAL, POST_ATTENTION_LAYERNORM, GATE_UP_PROJ, SWIGLU, DOWN_PROJ }
 
     /** A prompt (or a continuation) that does not fit in the context. */
     public static final class ContextOverflowException extends IllegalArgumentException {
@@ -359,6 +373,11 @@ public final class Phi3 implements AutoCloseable {
         output.matVec(hidden, offset, logits, logitsOffset, config.vocabSize(), config.embeddingLength());
     }
 
+    /** Reports one step for every token of a batch: token b's values start at {@code b*stride + offset}. */
+    private interface Steps {
+        void report(int layer, Step step, float[] buffer, int stride, int offset, int length);
+    }
+
     /** Called for each position of a batch once the blocks are done: row {@code b} of the state's buffers. */
     private interface BatchOutput {
         void accept(int b, int position);
@@ -403,6 +422,9 @@ public final class Phi3 implements AutoCloseable {
         s.ensureCapacity(start + n);
         Observer observer = s.observer;
         boolean showAttention = observer != null && observer.wantsAttention();
+        Steps steps = observer != null && observer.wantsSteps() ? (layer, step, buffer, stride, from, length) -> {
+            for (int b = 0; b < n; b++) observer.step(layer, step, start + b, buffer, b * stride + from, length);
+        } : null;
 
         // embed_tokens: one row of the embedding matrix per token
         for (int b = 0; b < n; b++) tokenEmbd.dequantize((long) tokens[offset + b] * dim, s.x, b * dim, dim);
@@ -415,6 +437,7 @@ public final class Phi3 implements AutoCloseable {
 
             // input_layernorm
             for (int b = 0; b < n; b++) Attention.rmsNorm(s.xb, b * dim, s.x, b * dim, w.attnNorm(), dim, eps);
+            if (steps != null) steps.report(layer, Step.INPUT_LAYERNORM, s.xb, dim, 0, dim);
             // qkv_proj: each token's row holds q (dim) | k (kvDim) | v (kvDim)
             if (w.attnQkv() != null) {
                 linear(w.attnQkv(), s.xb, dim, s.qkv, qkvWidth, 0, qkvWidth, dim, n);
@@ -423,6 +446,7 @@ public final class Phi3 implements AutoCloseable {
                 linear(w.attnK(), s.xb, dim, s.qkv, qkvWidth, dim, kvDim, dim, n);
                 linear(w.attnV(), s.xb, dim, s.qkv, qkvWidth, dim + kvDim, kvDim, dim, n);
             }
+            if (steps != null) steps.report(layer, Step.QKV_PROJ, s.qkv, qkvWidth, 0, qkvWidth);
             for (int b = 0; b < n; b++) {
                 int row = b * qkvWidth, position = start + b;
                 // RoPE: rotate every query and key head by its position
@@ -432,6 +456,7 @@ public final class Phi3 implements AutoCloseable {
                 System.arraycopy(s.qkv, row + dim, keyCache, position * kvDim, kvDim);
                 System.arraycopy(s.qkv, row + dim + kvDim, valueCache, position * kvDim, kvDim);
             }
+            if (steps != null) steps.report(layer, Step.ROPE, s.qkv, qkvWidth, 0, qkvWidth);
             // attention: each token looks at positions 0..itself (the causal mask), all heads; output in xb
             for (int b = 0; b < n; b++) {
                 int position = start + b;
@@ -440,12 +465,16 @@ public final class Phi3 implements AutoCloseable {
                 if (showAttention)
                     for (int h = 0; h < heads; h++) observer.attention(layer, h, position, s.att, h * s.capacity, position + 1);
             }
+            if (steps != null) steps.report(layer, Step.ATTENTION, s.xb, dim, 0, dim);
             // o_proj, then the residual connection
             linear(w.attnOutput(), s.xb, dim, s.xb2, dim, 0, dim, dim, n);
+            if (steps != null) steps.report(layer, Step.O_PROJ, s.xb2, dim, 0, dim);
             for (int i = 0; i < n * dim; i++) s.x[i] += s.xb2[i];
+            if (steps != null) steps.report(layer, Step.ATTENTION_RESIDUAL, s.x, dim, 0, dim);
 
             // post_attention_layernorm
             for (int b = 0; b < n; b++) Attention.rmsNorm(s.xb, b * dim, s.x, b * dim, w.ffnNorm(), dim, eps);
+            if (steps != null) steps.report(layer, Step.POST_ATTENTION_LAYERNORM, s.xb, dim, 0, dim);
             // gate_up_proj: each token's row holds gate (ff) | up (ff)
             if (w.ffnGate() == null) {
                 linear(w.ffnUp(), s.xb, dim, s.hb, 2 * ff, 0, 2 * ff, dim, n);
@@ -453,10 +482,13 @@ public final class Phi3 implements AutoCloseable {
                 linear(w.ffnGate(), s.xb, dim, s.hb, 2 * ff, 0, ff, dim, n);
                 linear(w.ffnUp(), s.xb, dim, s.hb, 2 * ff, ff, ff, dim, n);
             }
+            if (steps != null) steps.report(layer, Step.GATE_UP_PROJ, s.hb, 2 * ff, 0, 2 * ff);
             // SiLU(gate) * up, into the gate's place
             for (int b = 0; b < n; b++) Attention.swiGlu(s.hb, b * 2 * ff, s.hb, b * 2 * ff + ff, s.hb, b * 2 * ff, ff);
+            if (steps != null) steps.report(layer, Step.SWIGLU, s.hb, 2 * ff, 0, ff);
             // down_proj, then the residual connection
             linear(w.ffnDown(), s.hb, 2 * ff, s.xb2, dim, 0, dim, ff, n);
+            if (steps != null) steps.report(layer, Step.DOWN_PROJ, s.xb2, dim, 0, dim);
             for (int i = 0; i < n * dim; i++) s.x[i] += s.xb2[i];
 
             if (observer != null) for (int b = 0; b < n; b++) observer.blockOutput(layer, start + b, s.x, b * dim);
