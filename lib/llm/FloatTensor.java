@@ -21,6 +21,7 @@ import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -43,9 +44,15 @@ public abstract sealed class FloatTensor
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() > 512
             ? FloatVector.SPECIES_512
             : FloatVector.SPECIES_PREFERRED.length() < 4 ? FloatVector.SPECIES_128 : FloatVector.SPECIES_PREFERRED;
-    /** Quantized blocks are loaded 16 bytes at a time and widened to floats in PARTS pieces. */
-    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    static final int PARTS = 16 / F.length();
+    /**
+     * Quantized bytes are loaded with as many lanes as F has (8 bytes for 8 floats on AVX2), so widening
+     * them is one castShape(F, 0). Kept small and uniform on purpose: C2 boxes vectors (and gets ~25x
+     * slower) when a kernel grows past its inlining budget or a conversion's part is not a constant.
+     */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    /** Lanes per byte load; equal to F.length() except on 128-bit machines, where PARTS is 2. */
+    static final int L = B.length();
+    static final int PARTS = L / F.length();
 
     final GgmlType type;
     final MemorySegment data;
@@ -226,35 +233,96 @@ public abstract sealed class FloatTensor
         return data.get(I8, byteOffset) & 0xFF;
     }
 
-    static ByteVector load16(MemorySegment data, long byteOffset) {
-        return ByteVector.fromMemorySegment(B16, data, byteOffset, ByteOrder.LITTLE_ENDIAN);
+    /** L bytes at byteOffset. */
+    static ByteVector loadBytes(MemorySegment data, long byteOffset) {
+        return ByteVector.fromMemorySegment(B, data, byteOffset, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** acc + sum over the 16 byte lanes of q (as signed integers) times x[xi...]. */
+    /** The L byte lanes of q, as signed integers, widened to floats: lanes [part * F.length(), ...). */
+    static FloatVector widen(ByteVector q, int part) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+    }
+
+    /** acc + sum over the L lanes of q times x[xi...]. */
     static FloatVector fmaBytes(ByteVector q, float[] x, int xi, FloatVector acc) {
+        if (PARTS == 1) {
+            return widen(q, 0).fma(FloatVector.fromArray(F, x, xi), acc);
+        }
         for (int p = 0; p < PARTS; p++) {
-            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-            acc = qf.fma(FloatVector.fromArray(F, x, xi + p * F.length()), acc);
+            acc = widen(q, p).fma(FloatVector.fromArray(F, x, xi + p * F.length()), acc);
         }
         return acc;
     }
 
-    /** acc + sum over the 16 byte lanes of (q * scale) times x[xi...]. */
-    static FloatVector fmaBytes(ByteVector q, FloatVector scale, float[] x, int xi, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale);
-            acc = w.fma(FloatVector.fromArray(F, x, xi + p * F.length()), acc);
+    /** Per-thread scratch for the K-quant kernels: one decoded super-block, then 16 scales and 16 mins. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256 + 32]);
+
+    static float[] scratch() {
+        return SCRATCH.get();
+    }
+
+    /**
+     * Stores (nibble + 16 * highBits - bias) * scale - min to out[at...] for the L lanes: n is a nibble masked
+     * in place, h the high bits masked in place, both XOR 0x80 (see below); nScale = 2^-(nibble's shift),
+     * hScale = 16 * 2^-(high bits' shift) (0 without high bits); b = 128 * nScale + 128 * hScale - bias.
+     *
+     * <p>Byte shifts do not exist on x86, so the kernels use none: a field masked in place and XOR 0x80
+     * reads as a signed byte (field << shift) - 128; times 2^-shift it is exact, and so is q, the small
+     * integer quant, built with exact fmas. q * scale - min then rounds twice (mul, sub; no fused fma),
+     * exactly like the scalar decoders, so the two agree bit for bit.
+     *
+     * <p>Shape of the K-quant kernels: one call site of this per method, loops around it, every other
+     * vector made inside the loop. C2 stops inlining big vector methods, and a vector that crosses a call it
+     * did not inline, or that flows through a branch, gets boxed: 10-30x slower.
+     */
+    static void storeQuant(ByteVector n, ByteVector h, FloatVector nScale, FloatVector hScale, FloatVector b,
+                           FloatVector scale, FloatVector min, float[] out, int at) {
+        if (PARTS == 1) {
+            widen(h, 0).fma(hScale, widen(n, 0).fma(nScale, b)).mul(scale).sub(min).intoArray(out, at);
+        } else {
+            for (int p = 0; p < PARTS; p++) {
+                widen(h, p).fma(hScale, widen(n, p).fma(nScale, b)).mul(scale).sub(min).intoArray(out, at + p * F.length());
+            }
+        }
+    }
+
+    /** A byte field masked in place and XOR 0x80 (see {@link #storeQuant}). */
+    static ByteVector field(MemorySegment data, long at, byte mask) {
+        return loadBytes(data, at).and(mask).lanewise(VectorOperators.XOR, (byte) 0x80);
+    }
+
+    /**
+     * A K-quant dot product by decoding each super-block to floats first ({@link #dequantizeBlock}, vector
+     * code) and then multiplying. The K-quant kernels use it where a byte load widens to more than one float
+     * vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
+     */
+    final float dotViaDecode(long first, float[] x, int xOffset, int blocks) {
+        float[] w = new float[256];
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            dequantizeBlock(first + b, w, 0);
+            acc = fmaBlock(w, x, xOffset + b * 256, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** sum over i &lt; 256 of w[i] * x[xi + i]: the second half of a K-quant kernel (decode, then this). */
+    static FloatVector fmaBlock(float[] w, float[] x, int xi, FloatVector acc) {
+        for (int i = 0; i < 256; i += F.length()) {
+            acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xi + i), acc);
         }
         return acc;
     }
 
-    /** acc + sum over the 16 byte lanes of (q * scale - min) times x[xi...] (negMin = -min). */
-    static FloatVector fmaBytes(ByteVector q, FloatVector scale, FloatVector negMin, float[] x, int xi, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin);
-            acc = w.fma(FloatVector.fromArray(F, x, xi + p * F.length()), acc);
+    /**
+     * The eight (scale, min) pairs of a Q4_K/Q5_K super-block as floats, ds[at + j] = d * scale_j and
+     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}. Scalar, once per 256 values.
+     */
+    static void kScalesMins(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
+        for (int j = 0; j < 8; j++) {
+            out[at + j] = d * kScale(data, packed, j);
+            out[at + 8 + j] = dmin * kMin(data, packed, j);
         }
-        return acc;
     }
 
     /** The 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at {@code at} (ggml's get_scale_min_k4). */

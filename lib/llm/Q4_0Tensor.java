@@ -49,11 +49,12 @@ public final class Q4_0Tensor extends FloatTensor {
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             int xi = xOffset + b * BLOCK;
-            ByteVector packed = load16(data, base + 2);
-            ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            FloatVector blockSum = fmaBytes(lo, x, xi, FloatVector.zero(F));
-            blockSum = fmaBytes(hi, x, xi + 16, blockSum);
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector packed = loadBytes(data, base + 2 + k);
+                blockSum = fmaBytes(packed.and((byte) 0x0F).sub((byte) 8), x, xi + k, blockSum);
+                blockSum = fmaBytes(packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xi + 16 + k, blockSum);
+            }
             acc = blockSum.fma(FloatVector.broadcast(F, f16(data, base)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -38,41 +38,53 @@ public final class Q4_KTensor extends FloatTensor {
         return d1 * q - m1;
     }
 
+    /** Vector decode of one super-block; the same values, bit for bit, as {@link #getFloat} (see storeQuant). */
     @Override
     void dequantizeBlock(long block, float[] out, int outOffset) {
         long base = block * BYTES;
-        float d = f16(data, base);
-        float dmin = f16(data, base + 2);
-        for (int chunk = 0; chunk < 4; chunk++) {
-            float d1 = d * kScale(data, base + 4, 2 * chunk), m1 = dmin * kMin(data, base + 4, 2 * chunk);
-            float d2 = d * kScale(data, base + 4, 2 * chunk + 1), m2 = dmin * kMin(data, base + 4, 2 * chunk + 1);
-            int o = outOffset + 64 * chunk;
-            for (int l = 0; l < 32; l++) {
-                int packed = u8(data, base + 16 + 32 * chunk + l);
-                out[o + l] = d1 * (packed & 0xF) - m1;
-                out[o + 32 + l] = d2 * (packed >> 4) - m2;
+        float[] sm = scratch();
+        kScalesMins(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+        for (int sub = 0; sub < 8; sub++) { // chunk c = sub / 2: low nibbles are sub-block 2c, high nibbles 2c + 1
+            boolean high = sub % 2 == 1;
+            byte mask = (byte) (high ? 0xF0 : 0x0F);
+            float ns = high ? 1f / 16 : 1f;
+            long q = base + 16 + 32 * (sub / 2);
+            int o = outOffset + 32 * sub;
+            for (int k = 0; k < 32; k += L) {
+                ByteVector n = field(data, q + k, mask);
+                storeQuant(n, n, FloatVector.broadcast(F, ns), FloatVector.zero(F), FloatVector.broadcast(F, 128 * ns),
+                        FloatVector.broadcast(F, sm[256 + sub]), FloatVector.broadcast(F, sm[264 + sub]), out, o + k);
             }
         }
     }
 
+    /**
+     * Per sub-block: sum(value * x) = d1 * sum(q * x) - m1 * sum(x). Both sums are vector accumulators over
+     * the quants as they are (0..15), scale and min are applied once per 32 values.
+     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
+        if (PARTS != 1) {
+            return dotViaDecode(first, x, xOffset, blocks);
+        }
+        float[] sm = scratch();
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
-            float d = f16(data, base);
-            float dmin = f16(data, base + 2);
-            for (int chunk = 0; chunk < 4; chunk++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * kScale(data, base + 4, 2 * chunk));
-                FloatVector m1 = FloatVector.broadcast(F, -(dmin * kMin(data, base + 4, 2 * chunk)));
-                FloatVector d2 = FloatVector.broadcast(F, d * kScale(data, base + 4, 2 * chunk + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -(dmin * kMin(data, base + 4, 2 * chunk + 1)));
-                int xi = xOffset + b * BLOCK + 64 * chunk;
-                for (int h = 0; h < 2; h++) {
-                    ByteVector packed = load16(data, base + 16 + 32 * chunk + 16 * h);
-                    acc = fmaBytes(packed.and((byte) 0x0F), d1, m1, x, xi + 16 * h, acc);
-                    acc = fmaBytes(packed.lanewise(VectorOperators.LSHR, 4), d2, m2, x, xi + 32 + 16 * h, acc);
+            kScalesMins(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+            for (int c = 0; c < 4; c++) { // 32 bytes: low nibbles are sub-block 2c, high nibbles 2c + 1
+                int xi = xOffset + b * BLOCK + 64 * c;
+                FloatVector qx1 = FloatVector.zero(F), qx2 = qx1, sx1 = qx1, sx2 = qx1;
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector packed = loadBytes(data, base + 16 + 32 * c + k);
+                    FloatVector x1 = FloatVector.fromArray(F, x, xi + k), x2 = FloatVector.fromArray(F, x, xi + 32 + k);
+                    qx1 = widen(packed.and((byte) 0x0F), 0).fma(x1, qx1);
+                    qx2 = widen(packed.lanewise(VectorOperators.LSHR, 4), 0).fma(x2, qx2);
+                    sx1 = sx1.add(x1);
+                    sx2 = sx2.add(x2);
                 }
+                acc = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc).sub(sx1.mul(FloatVector.broadcast(F, sm[264 + 2 * c])));
+                acc = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc).sub(sx2.mul(FloatVector.broadcast(F, sm[265 + 2 * c])));
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

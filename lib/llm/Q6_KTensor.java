@@ -39,50 +39,66 @@ public final class Q6_KTensor extends FloatTensor {
         return d * data.get(I8, sc + l / 16 + 2 * group) * q;
     }
 
+    /** Vector decode of one super-block; the same values, bit for bit, as {@link #getFloat} (see storeQuant). */
     @Override
     void dequantizeBlock(long block, float[] out, int outOffset) {
         long base = block * BYTES;
         float d = f16(data, base + 208);
-        for (int half = 0; half < 2; half++) {
-            long ql = base + 64 * half, qh = base + 128 + 32 * half, sc = base + 192 + 8 * half;
-            int o = outOffset + 128 * half;
-            for (int l = 0; l < 32; l++) {
-                int is = l / 16;
-                int a = u8(data, ql + l), b = u8(data, ql + l + 32), h = u8(data, qh + l);
-                int q1 = ((a & 0xF) | ((h & 3) << 4)) - 32;
-                int q2 = ((b & 0xF) | (((h >> 2) & 3) << 4)) - 32;
-                int q3 = ((a >> 4) | (((h >> 4) & 3) << 4)) - 32;
-                int q4 = ((b >> 4) | (((h >> 6) & 3) << 4)) - 32;
-                out[o + l] = d * data.get(I8, sc + is) * q1;
-                out[o + l + 32] = d * data.get(I8, sc + is + 2) * q2;
-                out[o + l + 64] = d * data.get(I8, sc + is + 4) * q3;
-                out[o + l + 96] = d * data.get(I8, sc + is + 6) * q4;
+        for (int sub = 0; sub < 16; sub++) { // 16 values l = 16 * is .. 16 * is + 15 of group g in half h
+            int half = sub / 8, g = (sub % 8) / 2, is = sub % 2;
+            float scale = d * data.get(I8, base + 192 + 8 * half + is + 2 * g);
+            byte mask = (byte) (g >= 2 ? 0xF0 : 0x0F), bits = (byte) (3 << (2 * g));
+            float ns = g >= 2 ? 1f / 16 : 1f, hs = 16f / (1 << (2 * g));
+            long ql = base + 64 * half + 32 * (g & 1) + 16 * is, qh = base + 128 + 32 * half + 16 * is;
+            int o = outOffset + 128 * half + 32 * g + 16 * is;
+            for (int k = 0; k < 16; k += L) {
+                storeQuant(field(data, ql + k, mask), field(data, qh + k, bits), FloatVector.broadcast(F, ns),
+                        FloatVector.broadcast(F, hs), FloatVector.broadcast(F, 128 * ns + 128 * hs - 32),
+                        FloatVector.broadcast(F, scale), FloatVector.zero(F), out, o + k);
             }
         }
     }
 
+    /**
+     * Per 16 values: sum(value * x) = d * scale * sum(q * x), q = the signed 6-bit quant built exactly from
+     * its masked nibble and high bits (see storeQuant), so only one multiply by the scale per 16 values.
+     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
+        if (PARTS != 1) {
+            return dotViaDecode(first, x, xOffset, blocks);
+        }
         FloatVector acc = FloatVector.zero(F);
+        FloatVector sixteenth = FloatVector.broadcast(F, 1f / 16), quarter = FloatVector.broadcast(F, 0.25f);
+        FloatVector four = FloatVector.broadcast(F, 4f), sixteen = FloatVector.broadcast(F, 16f);
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             float d = f16(data, base + 208);
             for (int half = 0; half < 2; half++) {
-                long ql = base + 64 * half, qh = base + 128 + 32 * half, sc = base + 192 + 8 * half;
-                int xi = xOffset + b * BLOCK + 128 * half;
-                for (int is = 0; is < 2; is++) { // l = 16 * is .. 16 * is + 15
-                    ByteVector a = load16(data, ql + 16 * is);
-                    ByteVector bb = load16(data, ql + 32 + 16 * is);
-                    ByteVector h = load16(data, qh + 16 * is);
-                    ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = bb.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    int xl = xi + 16 * is;
-                    acc = fmaBytes(q1, FloatVector.broadcast(F, d * data.get(I8, sc + is)), x, xl, acc);
-                    acc = fmaBytes(q2, FloatVector.broadcast(F, d * data.get(I8, sc + is + 2)), x, xl + 32, acc);
-                    acc = fmaBytes(q3, FloatVector.broadcast(F, d * data.get(I8, sc + is + 4)), x, xl + 64, acc);
-                    acc = fmaBytes(q4, FloatVector.broadcast(F, d * data.get(I8, sc + is + 6)), x, xl + 96, acc);
+                long ql = base + 64 * half, qh = base + 128 + 32 * half;
+                for (int is = 0; is < 2; is++) { // l = 16 * is .. 16 * is + 15 of each group g: one scale each
+                    int xi = xOffset + b * BLOCK + 128 * half + 16 * is;
+                    FloatVector qx1 = FloatVector.zero(F), qx2 = qx1, qx3 = qx1, qx4 = qx1;
+                    for (int k = 16 * is; k < 16 * is + 16; k += L) {
+                        ByteVector a = loadBytes(data, ql + k), c = loadBytes(data, ql + 32 + k), h = loadBytes(data, qh + k);
+                        // q - 32 for the groups g = 0..3 (values l, l+32, l+64, l+96); XOR 0x80 makes a masked field f read as f - 128
+                        FloatVector q1 = widen(h.and((byte) 0x03), 0).fma(sixteen, widen(a.and((byte) 0x0F).sub((byte) 32), 0));
+                        FloatVector q2 = widen(h.and((byte) 0x0C), 0).fma(four, widen(c.and((byte) 0x0F).sub((byte) 32), 0));
+                        FloatVector q3 = widen(a.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80), 0).fma(sixteenth,
+                                widen(h.and((byte) 0x30).sub((byte) 24), 0));
+                        FloatVector q4 = widen(c.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80), 0).fma(sixteenth,
+                                widen(h.and((byte) 0xC0).lanewise(VectorOperators.XOR, (byte) 0x80), 0).fma(quarter, FloatVector.broadcast(F, 8f)));
+                        int xk = xi + k - 16 * is;
+                        qx1 = q1.fma(FloatVector.fromArray(F, x, xk), qx1);
+                        qx2 = q2.fma(FloatVector.fromArray(F, x, xk + 32), qx2);
+                        qx3 = q3.fma(FloatVector.fromArray(F, x, xk + 64), qx3);
+                        qx4 = q4.fma(FloatVector.fromArray(F, x, xk + 96), qx4);
+                    }
+                    int sc = 192 + 8 * half + is;
+                    acc = qx1.fma(FloatVector.broadcast(F, d * data.get(I8, base + sc)), acc);
+                    acc = qx2.fma(FloatVector.broadcast(F, d * data.get(I8, base + sc + 2)), acc);
+                    acc = qx3.fma(FloatVector.broadcast(F, d * data.get(I8, base + sc + 4)), acc);
+                    acc = qx4.fma(FloatVector.broadcast(F, d * data.get(I8, base + sc + 6)), acc);
                 }
             }
         }

@@ -45,8 +45,10 @@ public final class Q8_0Tensor extends FloatTensor {
             long base = (first + b) * BYTES;
             int xi = xOffset + b * BLOCK;
             // sum q*x over the block first, then scale once by d
-            FloatVector blockSum = fmaBytes(load16(data, base + 2), x, xi, FloatVector.zero(F));
-            blockSum = fmaBytes(load16(data, base + 18), x, xi + 16, blockSum);
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int k = 0; k < BLOCK; k += L) {
+                blockSum = fmaBytes(loadBytes(data, base + 2 + k), x, xi + k, blockSum);
+            }
             acc = blockSum.fma(FloatVector.broadcast(F, f16(data, base)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
