@@ -327,6 +327,17 @@ public class Lesson09_ModelExample implements Callable<Integer> {
         @Option(names = "--json", description = "Print one JSON object (prompt_ids, ids, text, timings) instead of streaming text.")
         boolean json;
 
+        @Option(names = "--top", paramLabel = "K", defaultValue = "0",
+                description = "After each new token, show its probability and the K most likely tokens (* = the strategy could pick it).")
+        int top;
+
+        @Option(names = "--show-probs", description = "Colour each new token by its probability (in brackets when colour is off).")
+        boolean showProbs;
+
+        @Option(names = "--top-logits", paramLabel = "K", defaultValue = "0",
+                description = "With --json: add top_logits, the K highest [id, logit] pairs of every step.")
+        int topLogits;
+
         @Override
         public Integer call() throws Exception {
             Sampler sampler = sampler(temperature, topK, topP, seed);
@@ -334,13 +345,27 @@ public class Lesson09_ModelExample implements Callable<Integer> {
             String text = "-".equals(prompt) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
             if (text.isBlank()) throw new IllegalArgumentException("the prompt is empty");
             if (chat || system != null) text = ChatTemplate.phi3(system, text);
+            if (top < 0 || topLogits < 0) throw new IllegalArgumentException("--top and --top-logits must be 0 or more");
             try (Session session = parent.options.open()) {
                 int[] promptIds = session.promptIds(text);
+                if (!json && top > 0) {
+                    new NextTokenTable(session, System.out).generate(promptIds, sampler, maxTokens, top);
+                    return 0;
+                }
+                if (!json && showProbs) {
+                    new ProbabilityColours(session, System.out).generate(promptIds, sampler, maxTokens);
+                    return 0;
+                }
                 if (!json) {
                     parent.generateStreaming(session, promptIds, sampler, maxTokens);
                     return 0;
                 }
-                Generation.Result result = new Generation(session.model()).sampler(sampler).maxNewTokens(maxTokens).generate(promptIds);
+                List<List<Object[]>> steps = new ArrayList<>();
+                Generation.Result result = new Generation(session.model()).sampler(sampler).maxNewTokens(maxTokens)
+                        .topLogits(topLogits)
+                        .listener(topLogits == 0 ? null : (step, id, best) -> steps.add(best.stream()
+                                .map(t -> new Object[] {t.id(), t.logit()}).toList()))
+                        .generate(promptIds);
                 Map<String, Object> object = new LinkedHashMap<>();
                 object.put("prompt_ids", promptIds);
                 object.put("ids", result.ids());
@@ -350,9 +375,67 @@ public class Lesson09_ModelExample implements Callable<Integer> {
                 object.put("prefill_seconds", result.prefillNanos() / 1e9);
                 object.put("decode_seconds", result.decodeNanos() / 1e9);
                 object.put("decode_tokens_per_second", result.decodeTokensPerSecond());
+                if (topLogits > 0) object.put("top_logits", steps);
                 System.out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(object));
                 return 0;
             }
+        }
+    }
+
+    /**
+     * Generation shown one step per line: the chosen token with its probability, then the K most likely
+     * tokens of that step's distribution; a * marks those the decoding strategy could pick.
+     */
+    record NextTokenTable(Session session, PrintStream out) {
+        void generate(int[] prompt, Sampler sampler, int maxTokens, int k) {
+            out.printf("%4s  %-18s %6s   %s%n", "step", "token", "p", "the " + k + " most likely (* = the strategy could pick it)");
+            List<Integer> chosen = new ArrayList<>();
+            new Generation(session.model()).sampler(sampler).maxNewTokens(maxTokens).topLogits(k)
+                    .listener((step, id, best) -> {
+                        chosen.add(id);
+                        float p = best.stream().filter(t -> t.id() == id).map(Generation.TopToken::probability).findFirst().orElse(Float.NaN);
+                        StringBuilder line = new StringBuilder(String.format("%4d  %-18s %6s  ", step, quoted(id), Float.isNaN(p) ? "<" + String.format("%.3f", best.getLast().probability()) : String.format("%.3f", p)));
+                        for (Generation.TopToken t : best) line.append(String.format(" %s%s %.3f", t.allowed() ? "*" : " ", quoted(t.id()), t.probability()));
+                        out.println(line);
+                    })
+                    .generate(prompt);
+            out.println();
+            out.println(session.tokenizer().decode(chosen.stream().mapToLong(Integer::longValue).toArray()));
+        }
+
+        private String quoted(int id) {
+            return "\"" + TokenColors.visible(session.text(id)) + "\"";
+        }
+    }
+
+    /** Streams the text with each token coloured by its probability: uncertain places stand out. */
+    record ProbabilityColours(Session session, PrintStream out) {
+        /** Five steps from red (unlikely) to green (almost certain), as 24-bit background colours. */
+        static final String[] SCALE = {"215;48;39", "252;141;89", "254;224;139", "145;207;96", "26;152;80"};
+        static final String[] LABELS = {"p < 0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "p >= 0.8"};
+
+        void generate(int[] prompt, Sampler sampler, int maxTokens) {
+            TokenColors colors = new TokenColors(session.color(), TokenColors.Mode.BACKGROUND);
+            StringBuilder legend = new StringBuilder("Probability of each token: ");
+            for (int i = 0; i < SCALE.length; i++) legend.append(colors.paint(" " + LABELS[i] + " ", SCALE[i])).append(' ');
+            if (session.color()) out.println(legend);
+            else out.println("Probability of each token in [brackets] after it.");
+            float[] probability = new float[1];
+            TextStreamer streamer = new TextStreamer(ids -> session.tokenizer().decode(ids), piece -> {
+                float p = probability[0];
+                String colour = SCALE[Math.min(SCALE.length - 1, (int) (p * SCALE.length))];
+                out.print(session.color() ? colors.paint(piece, colour) : piece + String.format("[%.2f]", p));
+                out.flush();
+            });
+            // A sampled token is nearly always among the 50 most likely; one that is not has p below theirs.
+            new Generation(session.model()).sampler(sampler).maxNewTokens(maxTokens).topLogits(50)
+                    .listener((step, id, best) -> {
+                        probability[0] = best.stream().filter(t -> t.id() == id).map(Generation.TopToken::probability).findFirst().orElse(0f);
+                        streamer.accept(id);
+                    })
+                    .generate(prompt);
+            streamer.flush();
+            out.println();
         }
     }
 

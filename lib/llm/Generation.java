@@ -22,8 +22,12 @@ public final class Generation {
     /** Phi-3's ends of a turn: {@code <|end|>} 32007, {@code <|endoftext|>} 32000, {@code <|assistant|>} 32001. */
     public static final int[] PHI3_STOP_IDS = {32007, 32000, 32001};
 
-    /** One of the most likely next tokens: its raw logit and its probability softmax(logits) (temperature 1). */
-    public record TopToken(int id, float logit, float probability) {}
+    /**
+     * One of the most likely next tokens: its raw logit, its probability softmax(logits) (temperature 1),
+     * and whether the decoding strategy could have picked it (greedy: only the first; top-k / top-p: the
+     * tokens they keep).
+     */
+    public record TopToken(int id, float logit, float probability, boolean allowed) {}
 
     /** Receives each generated token as it is chosen. */
     @FunctionalInterface
@@ -133,7 +137,7 @@ public final class Generation {
         int count = 0, stopId = -1;
         StopReason reason = StopReason.MAX_TOKENS;
         long firstToken = 0;
-        TopLogits top = topLogits > 0 && listener != null ? new TopLogits(topLogits) : null;
+        TopLogits top = topLogits > 0 && listener != null ? new TopLogits(topLogits, sampler, vocab) : null;
         while (count < maxNewTokens) {
             int id = sampler.sample(logits, 0, vocab);
             if (count == 0) firstToken = System.nanoTime();
@@ -171,9 +175,15 @@ public final class Generation {
     /** The k highest logits with their probabilities (softmax over the whole vocabulary, temperature 1). */
     static final class TopLogits {
         private final int[] ids;
+        private final Sampler sampler;
+        private final int[] allowedIds;
+        private final float[] allowedProbs;
 
-        TopLogits(int k) {
+        TopLogits(int k, Sampler sampler, int vocab) {
             ids = new int[k];
+            this.sampler = sampler;
+            allowedIds = new int[vocab];
+            allowedProbs = new float[vocab];
         }
 
         List<TopToken> of(float[] logits, int vocab) {
@@ -188,8 +198,15 @@ public final class Generation {
             float max = logits[ids[0]];
             double sum = 0;
             for (int i = 0; i < vocab; i++) sum += Math.exp(logits[i] - max);
+            // Which of them the strategy keeps: its candidates come most likely first, so a token below
+            // the last candidate's probability is out.
+            int allowedCount = sampler.candidates(logits, 0, vocab, allowedIds, allowedProbs);
             TopToken[] top = new TopToken[k];
-            for (int j = 0; j < k; j++) top[j] = new TopToken(ids[j], logits[ids[j]], (float) (Math.exp(logits[ids[j]] - max) / sum));
+            for (int j = 0; j < k; j++) {
+                boolean allowed = false;
+                for (int c = 0; c < allowedCount && !allowed; c++) allowed = allowedIds[c] == ids[j];
+                top[j] = new TopToken(ids[j], logits[ids[j]], (float) (Math.exp(logits[ids[j]] - max) / sum), allowed);
+            }
             return List.of(top);
         }
     }
