@@ -64,6 +64,11 @@ public final class MixtureOfExperts {
         return new MixtureOfExperts(router, experts, topK);
     }
 
+    /** The same router and experts choosing {@code topK} experts per token. */
+    public MixtureOfExperts withTopK(int topK) {
+        return new MixtureOfExperts(router, experts, topK);
+    }
+
     public int expertCount() { return experts.length; }
     public int topK() { return topK; }
     public int dim() { return router[0].length; }
