@@ -480,17 +480,18 @@ public final class Gguf implements AutoCloseable {
                 long at = pos;
                 String key = string("the key of metadata entry " + i);
                 if (metadata.containsKey(key)) {
-                    throw fail("duplicate metadata key '" + key + "' at byte " + at);
+                    throw fail("duplicate metadata key '" + shown(key) + "' at byte " + at);
                 }
-                ValueType type = valueType(u32("the value type of '" + key + "'"), "metadata key '" + key + "'");
+                String what = "metadata key '" + shown(key) + "'";
+                ValueType type = valueType(u32("the value type of " + what), what);
                 if (type == ValueType.ARRAY) { // remember what the array holds (uint8 and int8 both become byte[])
-                    need(4, "the element type of '" + key + "'");
+                    need(4, "the element type of " + what);
                     ValueType et = ValueType.byId(seg.get(U32, pos));
                     if (et != null) {
                         elementTypes.put(key, et);
                     }
                 }
-                Object value = value(type, "metadata key '" + key + "'", 0);
+                Object value = value(type, what, 0);
                 metadata.put(key, value);
                 types.put(key, type);
             }
@@ -502,9 +503,9 @@ public final class Gguf implements AutoCloseable {
                 long at = pos;
                 String name = string("the name of tensor " + i);
                 if (tensors.containsKey(name)) {
-                    throw fail("duplicate tensor name '" + name + "' at byte " + at);
+                    throw fail("duplicate tensor name '" + shown(name) + "' at byte " + at);
                 }
-                String what = "tensor '" + name + "'";
+                String what = "tensor '" + shown(name) + "'";
                 long nDims = Integer.toUnsignedLong(u32("the dimension count of " + what));
                 if (nDims < 1 || nDims > MAX_DIMS) {
                     throw fail(what + " has " + nDims + " dimensions (1 to " + MAX_DIMS + " allowed)");
@@ -558,10 +559,10 @@ public final class Gguf implements AutoCloseable {
                     start = Math.addExact(dataStart, t.offset());
                     end = Math.addExact(start, t.byteSize());
                 } catch (ArithmeticException e) {
-                    throw fail("tensor '" + t.name() + "' data offset " + t.offset() + " is beyond any file");
+                    throw fail("tensor '" + shown(t.name()) + "' data offset " + t.offset() + " is beyond any file");
                 }
                 if (end > size) {
-                    throw fail("tensor '" + t.name() + "' data [" + start + ", " + end + ") lies outside the file ("
+                    throw fail("tensor '" + shown(t.name()) + "' data [" + start + ", " + end + ") lies outside the file ("
                             + size + " bytes)" + (start < size ? ": the file is truncated" : ""));
                 }
                 placed.put(t.name(), new TensorInfo(t.name(), t.type(), t.shape, start, t.byteSize()));
@@ -649,8 +650,10 @@ public final class Gguf implements AutoCloseable {
             long count = u64("the element count of " + what);
             long left = size - pos;
             if (count < 0 || count > left / et.minBytes) {
-                throw fail(what + ": array of " + Long.toUnsignedString(count) + " " + et + " needs at least "
-                        + (count < 0 ? "more" : Long.toString(count * et.minBytes)) + " bytes, only " + left + " left at byte " + pos);
+                String needs = count < 0 || count > Long.MAX_VALUE / et.minBytes ? "more than 2^63"
+                        : "at least " + count * et.minBytes;
+                throw fail(what + ": array of " + Long.toUnsignedString(count) + " " + et + " needs " + needs
+                        + " bytes, only " + left + " left at byte " + pos);
             }
             if (count > Integer.MAX_VALUE - 16) {
                 throw fail(what + ": array of " + count + " elements is too large");
@@ -733,6 +736,26 @@ public final class Gguf implements AutoCloseable {
 
         private GgufException fail(String reason) {
             return new GgufException(fileName + ": " + reason);
+        }
+
+        /**
+         * A key or tensor name as messages show it: a hostile file's "name" can be megabytes of anything, so
+         * control characters become escapes (as in every GgufException) and the result is cut to about 60 characters.
+         */
+        private static String shown(String name) {
+            String s = GgufException.oneLine(name);
+            if (s.length() <= 64) {
+                return s;
+            }
+            int cut = 60;
+            int escape = s.lastIndexOf('\\', cut - 1);
+            if (escape >= 0 && escape > cut - 6) {
+                cut = escape; // not inside an escape
+            }
+            if (Character.isHighSurrogate(s.charAt(cut - 1))) {
+                cut--;
+            }
+            return s.substring(0, cut) + "... (" + name.length() + " characters)";
         }
 
         private static String hex(MemorySegment seg, long from, int n) {

@@ -1,0 +1,84 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import llm.Gguf;
+import llm.Gguf.ValueType;
+import llm.GgufException;
+import llm.Phi3;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import support.GgufWriter;
+import support.TestModels;
+
+/**
+ * Regressions for what GgufFuzzTest found, each written out by hand: the file that broke a rule and the
+ * exact message it must now give.
+ */
+class GgufHostileFilesTest {
+
+    @TempDir
+    Path dir;
+
+    private String refusal(GgufWriter writer, String name) {
+        Path file = writer.write(dir.resolve(name));
+        return assertThrows(GgufException.class, () -> Gguf.open(file).close()).getMessage();
+    }
+
+    // Found by seed 20261128, case 1428 (a byte of 'llama' := 0A) and ~120 more of the first 10,000 cases: names and
+    // values quoted from the file printed their line breaks and control characters raw.
+
+    @Test
+    void lineBreaksAndTerminalEscapesInNamesAreShownAsEscapes() {
+        String key = "a\nb\u001B[2J"; // 7 bytes: the first entry ends at 24 + 8 + 7 + 4 + 4 = 47
+        assertEquals("dup.gguf: duplicate metadata key 'a\\nb\\u001B[2J' at byte 47", refusal(new GgufWriter()
+                .rawKeyValue(key, ValueType.UINT32.id(), le32(1))
+                .rawKeyValue(key, ValueType.UINT32.id(), le32(2)), "dup.gguf"));
+        assertEquals("type.gguf: tensor 'evil\\r\\nname' has unsupported type unknown (ggml type 99)",
+                refusal(new GgufWriter().rawTensor("evil\r\nname", 99, new long[] {4}, new byte[16]), "type.gguf"));
+    }
+
+    @Test
+    void everyGgufExceptionIsOneLine() {
+        assertEquals("x.gguf: a\\tb\\r\\nc\\u0000d\\u2028e", new GgufException("x.gguf: a\tb\r\nc\u0000d\u2028e").getMessage());
+        assertEquals("plain text stays as it is: é ✓ 🙂", new GgufException("plain text stays as it is: é ✓ 🙂").getMessage());
+    }
+
+    @Test
+    void theModelQuotesTheArchitectureOnOneLine() {
+        Path file = TestModels.builder(TestModels.Variant.F32).architecture("phi3\n\u001B[31mred").write(dir.resolve("arch.gguf"));
+        GgufException e = assertThrows(GgufException.class, () -> Phi3.load(file).close());
+        assertEquals("arch.gguf: general.architecture is 'phi3\\n\\u001B[31mred', but this engine runs only phi3"
+                + " (or llama-style Phi-3) models", e.getMessage());
+    }
+
+    // Found by seed 20261128, case 7561: once escaped, a name of 60 NUL bytes made a 321-character message.
+
+    @Test
+    void longNamesAreShortenedInMessages() {
+        assertEquals("long.gguf: metadata key '" + "k".repeat(60) + "... (10000 characters)' has unknown value type 77",
+                refusal(new GgufWriter().rawKeyValue("k".repeat(10_000), 77, new byte[0]), "long.gguf"));
+        // escapes count: ten NULs fill the 60 characters; the cut never splits an escape
+        assertEquals("nul.gguf: metadata key '" + "\\u0000".repeat(10) + "... (100 characters)' has unknown value type 77",
+                refusal(new GgufWriter().rawKeyValue("\0".repeat(100), 77, new byte[0]), "nul.gguf"));
+        assertEquals("nul2.gguf: metadata key 'ab" + "\\u0000".repeat(9) + "... (100 characters)' has unknown value type 77",
+                refusal(new GgufWriter().rawKeyValue("ab" + "\0".repeat(98), 77, new byte[0]), "nul2.gguf"));
+    }
+
+    // Found by seed 20261128 (23 cases of the first 10,000): an element count near 2^62 overflowed the byte count
+    // the message gave ("needs at least -8 bytes").
+
+    @Test
+    void anArrayTooLargeToCountInBytesSaysSo() {
+        byte[] payload = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(ValueType.INT32.id()).putLong(1L << 62).array();
+        // header 24, key 8 + 3, value type 4, element type 4, count 8: the elements would start at byte 51
+        assertEquals("arr.gguf: metadata key 'big': array of 4611686018427387904 int32 needs more than 2^63 bytes, only 0 left at byte 51",
+                refusal(new GgufWriter().rawKeyValue("big", ValueType.ARRAY.id(), payload), "arr.gguf"));
+    }
+
+    private static byte[] le32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+}
