@@ -38,7 +38,7 @@ class Phi3Test {
 
     @BeforeAll
     static void writeModels() {
-        for (Variant v : Variant.values()) files.put(v, TestModels.write(dir, v));
+        for (Variant v : Variant.values()) files.put(v, TestModels.shared(v));
     }
 
     static void assertLogitsClose(double[] expected, float[] actual, double relative, String what) {

@@ -1,8 +1,12 @@
 package support;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -77,6 +81,35 @@ public final class TestModels {
     /** Writes the variant into {@code dir} (file name {@link Variant#fileName()}); returns its path. */
     public static Path write(Path dir, Variant variant) {
         return builder(variant).write(dir.resolve(variant.fileName()));
+    }
+
+    private static Path sharedDir;
+    private static final Map<Variant, Path> shared = new EnumMap<>(Variant.class);
+
+    /**
+     * The variant's file in a directory shared by every test class of this run: written once (the
+     * K-quant file takes seconds to quantize), deleted when the JVM exits.
+     */
+    public static synchronized Path shared(Variant variant) {
+        return shared.computeIfAbsent(variant, v -> {
+            try {
+                if (sharedDir == null) {
+                    sharedDir = Files.createTempDirectory("playground-test-models");
+                    Path toDelete = sharedDir;
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        try (var files = Files.list(toDelete)) {
+                            files.forEach(f -> f.toFile().delete());
+                        } catch (IOException | RuntimeException e) {
+                            // best effort: a mapped file may still be open
+                        }
+                        toDelete.toFile().delete();
+                    }));
+                }
+                return write(sharedDir, v);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     public static Builder builder(Variant variant) {
@@ -182,6 +215,9 @@ public final class TestModels {
                     .put(p + ".attention.layer_norm_rms_epsilon", RMS_EPS)
                     .put(p + ".rope.freq_base", ROPE_BASE)
                     .put(p + ".rope.dimension_count", headSize)
+                    // llama.cpp b4916 (de.kherud:llama 4.2.0) refuses phi3 files without a sliding window;
+                    // Phi-3-mini's is 2047, far beyond these files' context, so it never applies here
+                    .put(p + ".attention.sliding_window", 2047)
                     .put("tokenizer.ggml.model", "llama")
                     .putArray("tokenizer.ggml.tokens", tokens)
                     .putArray("tokenizer.ggml.scores", scores(tokens))
