@@ -3,6 +3,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import llm.Gguf;
 import llm.Gguf.ValueType;
@@ -10,8 +11,10 @@ import llm.GgufException;
 import llm.Phi3;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import support.GgufMutator;
 import support.GgufWriter;
 import support.TestModels;
+import support.TinyModels;
 
 /**
  * Regressions for what GgufFuzzTest found, each written out by hand: the file that broke a rule and the
@@ -76,6 +79,25 @@ class GgufHostileFilesTest {
         // header 24, key 8 + 3, value type 4, element type 4, count 8: the elements would start at byte 51
         assertEquals("arr.gguf: metadata key 'big': array of 4611686018427387904 int32 needs more than 2^63 bytes, only 0 left at byte 51",
                 refusal(new GgufWriter().rawKeyValue("big", ValueType.ARRAY.id(), payload), "arr.gguf"));
+    }
+
+    // Found by seed 20261128, cases 30087, 30871, 41426, 53964, 69405, 80796 and 98169 of a 200,000-case run: a
+    // block_count of up to 2^31 - 1 allocated an array of that many blocks before looking for their tensors
+    // (an OutOfMemoryError, 128 MB for a 68 KB file, or a 10-second stall).
+
+    @Test
+    void aBlockCountTheTensorTableCannotBackIsRefusedBeforeAllocating() throws Exception {
+        TinyModels.Model m = TinyModels.build(TinyModels.Variant.F32); // 15 tensors: 2 blocks of 6, embedding, norm, head
+        GgufMutator.Field count = new GgufMutator(m.bytes(), m.layout()).fields().stream()
+                .filter(f -> f.what().equals("kv[5] 'phi3.block_count' value")).findFirst().orElseThrow();
+        for (int blocks : new int[] {3, 2_004_555_849, Integer.MAX_VALUE}) {
+            byte[] bytes = m.bytes().clone();
+            System.arraycopy(le32(blocks), 0, bytes, (int) count.offset(), 4);
+            Path file = Files.write(dir.resolve("blocks.gguf"), bytes);
+            GgufException e = assertThrows(GgufException.class, () -> Phi3.load(file).close());
+            assertEquals("blocks.gguf: phi3.block_count is " + blocks + ", but the file has only 15 tensors (a block has at least 6)",
+                    e.getMessage());
+        }
     }
 
     private static byte[] le32(int v) {

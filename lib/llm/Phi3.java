@@ -256,10 +256,15 @@ public final class Phi3 implements AutoCloseable {
         int tokenCount = tokens instanceof Collection<?> list ? list.size() : tokens instanceof Object[] array ? array.length : vocab;
         if (tokenCount != vocab)
             throw new GgufException(source + ": tokenizer.ggml.tokens has " + tokenCount + " tokens but token_embd.weight has " + vocab + " rows");
+        int blockCount = positive(arch + ".block_count", gguf.getInt(arch + ".block_count"));
+        // Each block has 6 tensors or more: refuse a count the tensor table cannot back before allocating for it.
+        if (blockCount > gguf.tensors().size() / 6)
+            throw new GgufException(source + ": " + arch + ".block_count is " + blockCount + ", but the file has only "
+                    + gguf.tensors().size() + " tensors (a block has at least 6)");
         return new Config(arch,
                 positive(arch + ".context_length", gguf.getInt(arch + ".context_length")),
                 dim,
-                positive(arch + ".block_count", gguf.getInt(arch + ".block_count")),
+                blockCount,
                 heads, kvHeads,
                 positive(arch + ".feed_forward_length", gguf.getInt(arch + ".feed_forward_length")),
                 gguf.getFloat(arch + ".attention.layer_norm_rms_epsilon", 1e-5f),
