@@ -181,6 +181,7 @@ public final class TestModels {
         private long seed = 1234;
         private int context = CONTEXT;
         private boolean tiedOutput;
+        private int vocab = VOCAB;
 
         private Builder(Variant v) {
             this.v = v;
@@ -197,12 +198,26 @@ public final class TestModels {
         public Builder context(int context) { this.context = context; return this; }
         /** No {@code output.weight}: the LM head is the token embedding (its rows are then the successors' embeddings). */
         public Builder tiedOutput() { this.tiedOutput = true; return this; }
+        /**
+         * A larger vocabulary ({@code vocab >= 512}), e.g. 32064 so that the real Phi-3 tokenizer's ids fit: the
+         * extra ids are plain pieces with random embedding rows and small LM-head rows. The first 512 rows and
+         * every other weight are those of the 512-token file, so ids below 512 behave the same.
+         */
+        public Builder vocab(int vocab) {
+            if (vocab < VOCAB) throw new IllegalArgumentException("the vocabulary needs at least " + VOCAB + " tokens, got " + vocab);
+            this.vocab = vocab;
+            return this;
+        }
 
         public Path write(Path file) {
             Random random = new Random(seed);
             String p = v.architecture;
             int dim = v.embedding, ff = v.feedForward, headSize = dim / v.heads, kvDim = v.kvHeads * headSize;
-            String[] tokens = tokens();
+            String[] tokens = Arrays.copyOf(tokens(), vocab);
+            for (int i = VOCAB; i < vocab; i++) tokens[i] = "<extra_" + i + ">";
+            int[] tokenTypes = Arrays.copyOf(tokenTypes(), vocab);
+            Arrays.fill(tokenTypes, VOCAB, vocab, 1);
+            Random extra = new Random(seed + 1); // the extra rows, drawn apart so the rest stays as in the 512-token file
             GgufWriter w = new GgufWriter()
                     .put("general.architecture", architecture)
                     .put("general.name", "playground test " + v.name())
@@ -221,7 +236,7 @@ public final class TestModels {
                     .put("tokenizer.ggml.model", "llama")
                     .putArray("tokenizer.ggml.tokens", tokens)
                     .putArray("tokenizer.ggml.scores", scores(tokens))
-                    .putArray("tokenizer.ggml.token_type", tokenTypes())
+                    .putArray("tokenizer.ggml.token_type", tokenTypes)
                     .put("tokenizer.ggml.bos_token_id", BOS)
                     .put("tokenizer.ggml.eos_token_id", EOS)
                     .put("tokenizer.ggml.unknown_token_id", 0)
@@ -229,9 +244,9 @@ public final class TestModels {
                     .put("tokenizer.ggml.add_eos_token", false);
 
             // Embeddings: rms about 1 per element, large next to what the blocks add.
-            float[] embedding = gaussian(random, VOCAB * dim, 1f);
+            float[] embedding = grow(gaussian(random, VOCAB * dim, 1f), extra, vocab * dim, 1f);
             Map<String, Object[]> tensors = new LinkedHashMap<>(); // name -> {type, shape, values}
-            tensors.put("token_embd.weight", new Object[] {matrixType("token_embd"), new long[] {dim, VOCAB}, embedding});
+            tensors.put("token_embd.weight", new Object[] {matrixType("token_embd"), new long[] {dim, vocab}, embedding});
 
             // Block weights (std scaled by 1/sqrt(input width)): q and k give attention scores of std ~2
             // (weights far from uniform), gate and up give SiLU inputs of std ~1.5 (the curve matters), and
@@ -268,12 +283,12 @@ public final class TestModels {
                 // cycle (plus noise), so after a word its successor's logit is about 11, while every other
                 // logit stays within a few units of 0.
                 float alpha = 12f / dim;
-                float[] head = gaussian(random, VOCAB * dim, 0.02f);
+                float[] head = grow(gaussian(random, VOCAB * dim, 0.02f), extra, vocab * dim, 0.02f);
                 for (int t = FIRST_WORD; t < VOCAB; t++) {
                     int j = successor(t);
                     for (int i = 0; i < dim; i++) head[j * dim + i] += alpha * embedding[t * dim + i];
                 }
-                tensors.put("output.weight", new Object[] {matrixType("output"), new long[] {dim, VOCAB}, head});
+                tensors.put("output.weight", new Object[] {matrixType("output"), new long[] {dim, vocab}, head});
             }
 
             for (var e : tensors.entrySet()) {
@@ -308,6 +323,13 @@ public final class TestModels {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) random.nextGaussian() * std;
         return x;
+    }
+
+    /** {@code values} extended to {@code n} with Gaussian numbers from {@code random}. */
+    private static float[] grow(float[] values, Random random, int n, float std) {
+        float[] grown = Arrays.copyOf(values, n);
+        for (int i = values.length; i < n; i++) grown[i] = (float) random.nextGaussian() * std;
+        return grown;
     }
 
     private static float[] norm(Random random, int n) {
