@@ -335,24 +335,14 @@ public final class Phi3 implements AutoCloseable {
 
     /** {@link #forward(State, int...)} on {@code tokens[offset ..+length)}. */
     public float[] forward(State state, int[] tokens, int offset, int length) {
-        int last = state.position + length - 1;
-        run(state, tokens, offset, length, (b, position) -> {
-            if (position == last) {
-                finalNorm(state.x, b * config.embeddingLength(), state.hidden, 0);
-                lmHead(state.hidden, 0, state.logits, 0);
-            }
-        });
+        run(state, tokens, offset, length, null, null);
         return state.logits;
     }
 
     /** Runs {@code tokens} like {@link #forward} and returns the logits at every one of their positions ({@code [length][vocab]}). */
     public float[][] forwardAll(State state, int... tokens) {
         float[][] all = new float[tokens.length][config.vocabSize()];
-        int start = state.position;
-        run(state, tokens, 0, tokens.length, (b, position) -> {
-            finalNorm(state.x, b * config.embeddingLength(), state.hidden, 0);
-            lmHead(state.hidden, 0, all[position - start], 0);
-        });
+        run(state, tokens, 0, tokens.length, all, null);
         return all;
     }
 
@@ -362,9 +352,7 @@ public final class Phi3 implements AutoCloseable {
      */
     public float[][] hiddenStates(State state, int... tokens) {
         float[][] all = new float[tokens.length][config.embeddingLength()];
-        int start = state.position;
-        run(state, tokens, 0, tokens.length, (b, position) ->
-                finalNorm(state.x, b * config.embeddingLength(), all[position - start], 0));
+        run(state, tokens, 0, tokens.length, null, all);
         return all;
     }
 
@@ -383,12 +371,12 @@ public final class Phi3 implements AutoCloseable {
         void report(int layer, Step step, float[] buffer, int stride, int offset, int length);
     }
 
-    /** Called for each position of a batch once the blocks are done: row {@code b} of the state's buffers. */
-    private interface BatchOutput {
-        void accept(int b, int position);
-    }
-
-    private void run(State state, int[] tokens, int offset, int length, BatchOutput out) {
+    /**
+     * Runs the tokens through the model, a prefill batch at a time. What comes out: the logits of every
+     * position into {@code allLogits}, or the hidden states into {@code allHidden}, or (both null, the
+     * decoding case, which allocates nothing) the last position's logits into {@code state.logits}.
+     */
+    private void run(State state, int[] tokens, int offset, int length, float[][] allLogits, float[][] allHidden) {
         if (state.model != this) throw new IllegalArgumentException("this state belongs to another model");
         if (offset < 0 || length < 0 || offset + length > tokens.length)
             throw new IllegalArgumentException("token range " + offset + "+" + length + " is outside an array of " + tokens.length);
@@ -403,11 +391,22 @@ public final class Phi3 implements AutoCloseable {
         for (int i = offset; i < offset + length; i++)
             if (tokens[i] < 0 || tokens[i] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary (0.." + (config.vocabSize() - 1) + ")");
+        int dim = config.embeddingLength();
         for (int done = 0; done < length; done += PREFILL_BATCH) {
             int n = Math.min(PREFILL_BATCH, length - done);
-            int start = state.position;
             blocks(state, tokens, offset + done, n);
-            for (int b = 0; b < n; b++) out.accept(b, start + b);
+            for (int b = 0; b < n; b++) {
+                int i = done + b; // index into this call's tokens
+                if (allHidden != null) {
+                    finalNorm(state.x, b * dim, allHidden[i], 0);
+                } else if (allLogits != null) {
+                    finalNorm(state.x, b * dim, state.hidden, 0);
+                    lmHead(state.hidden, 0, allLogits[i], 0);
+                } else if (i == length - 1) {
+                    finalNorm(state.x, b * dim, state.hidden, 0);
+                    lmHead(state.hidden, 0, state.logits, 0);
+                }
+            }
             state.position += n;
         }
     }
