@@ -14,9 +14,9 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * A Hugging Face tokenizer (a {@code tokenizer.json}), run by the Rust {@code tokenizers} library
@@ -51,7 +51,7 @@ public final class Tokenizer implements AutoCloseable {
                     Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
             return new Tokenizer(name, source, tokenizer, vocabularyLength);
         } catch (IOException | RuntimeException e) {
-            throw new TokenizerException(where + ": not a usable tokenizer.json (" + firstLine(e) + ")");
+            throw new TokenizerException(where + ": not a usable tokenizer.json (" + reason(e) + ")");
         }
     }
 
@@ -98,20 +98,23 @@ public final class Tokenizer implements AutoCloseable {
         tokenizer.close();
     }
 
-    /** Counts the distinct ids of the model's vocabulary and of the added tokens. */
+    /**
+     * Counts the distinct ids of the model's vocabulary and of the added tokens. (Sorted, not a BitSet: one id
+     * of 2^31 - 1 in a hostile file would make that 256 MB.)
+     */
     private static int vocabularyLength(String json, String where) {
-        BitSet ids = new BitSet();
+        IntStream.Builder ids = IntStream.builder();
         try (JsonReader reader = new JsonReader(new StringReader(json))) {
             reader.beginObject();
             while (reader.hasNext()) {
                 switch (reader.nextName()) {
-                    case "model" -> readModelVocabulary(reader, ids);
+                    case "model" -> readModelVocabulary(reader, ids, where);
                     case "added_tokens" -> {
                         reader.beginArray();
                         while (reader.hasNext()) {
                             reader.beginObject();
                             while (reader.hasNext()) {
-                                if (reader.nextName().equals("id")) ids.set(reader.nextInt());
+                                if (reader.nextName().equals("id")) ids.add(id(reader.nextInt(), where));
                                 else reader.skipValue();
                             }
                             reader.endObject();
@@ -123,16 +126,22 @@ public final class Tokenizer implements AutoCloseable {
             }
             reader.endObject();
         } catch (IOException | JsonParseException | IllegalStateException | NumberFormatException e) {
-            throw new TokenizerException(where + ": not a valid tokenizer.json (" + firstLine(e) + ")");
-        } catch (IndexOutOfBoundsException e) {
-            throw new TokenizerException(where + ": not a valid tokenizer.json (negative token id)");
+            throw new TokenizerException(where + ": not a valid tokenizer.json (" + reason(e) + ")");
         }
-        if (ids.isEmpty()) throw new TokenizerException(where + ": not a valid tokenizer.json (no vocabulary)");
-        return ids.cardinality();
+        int[] sorted = ids.build().sorted().toArray();
+        if (sorted.length == 0) throw new TokenizerException(where + ": not a valid tokenizer.json (no vocabulary)");
+        int distinct = 1;
+        for (int i = 1; i < sorted.length; i++) if (sorted[i] != sorted[i - 1]) distinct++;
+        return distinct;
+    }
+
+    private static int id(int id, String where) {
+        if (id < 0) throw new TokenizerException(where + ": not a valid tokenizer.json (negative token id " + id + ")");
+        return id;
     }
 
     /** WordPiece and BPE keep {"piece": id}; Unigram keeps [["piece", score], ...] in id order. */
-    private static void readModelVocabulary(JsonReader reader, BitSet ids) throws IOException {
+    private static void readModelVocabulary(JsonReader reader, IntStream.Builder ids, String where) throws IOException {
         reader.beginObject();
         while (reader.hasNext()) {
             if (!reader.nextName().equals("vocab")) {
@@ -141,14 +150,14 @@ public final class Tokenizer implements AutoCloseable {
                 reader.beginObject();
                 while (reader.hasNext()) {
                     reader.nextName();
-                    ids.set(reader.nextInt());
+                    ids.add(id(reader.nextInt(), where));
                 }
                 reader.endObject();
             } else {
                 reader.beginArray();
                 for (int id = 0; reader.hasNext(); id++) {
                     reader.skipValue();
-                    ids.set(id);
+                    ids.add(id);
                 }
                 reader.endArray();
             }
@@ -156,8 +165,19 @@ public final class Tokenizer implements AutoCloseable {
         reader.endObject();
     }
 
-    private static String firstLine(Throwable e) {
+    /**
+     * The parser's reason, fit for a one-line message: its first line, without Gson's advice to developers,
+     * control characters (a hostile file's token text) as escapes, at most 160 characters.
+     */
+    private static String reason(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return message.lines().findFirst().orElse(message);
+        message = message.lines().findFirst().orElse(message)
+                .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        StringBuilder sb = new StringBuilder();
+        for (char c : message.toCharArray()) {
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04X", (int) c));
+            else sb.append(c);
+        }
+        return sb.length() <= 160 ? sb.toString() : sb.substring(0, 157) + "...";
     }
 }
