@@ -30,8 +30,10 @@ import jdk.incubator.vector.VectorSpecies;
  * rows of {@code shape[0]} elements, one after another.
  *
  * <p>Each subclass knows one block layout: how to decode it ({@link #getFloat}, {@link #dequantize}) and
- * a Vector API kernel for the dot product with a float vector, the one operation a transformer's matrix
- * multiplications need. {@link #dotScalar} is the plain reference the kernels are tested against.
+ * a Vector API kernel for the dot product with a float vector over whole blocks ({@code dotBlocks}), the one
+ * operation a transformer's matrix multiplications need; {@link #dot} runs it and handles partial blocks.
+ * {@link #dotScalar} is the plain reference the kernels are tested against. The layouts are ggml's
+ * (ggml-common.h), read with little-endian unaligned accesses.
  */
 public abstract sealed class FloatTensor
         permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
@@ -254,7 +256,7 @@ public abstract sealed class FloatTensor
         return acc;
     }
 
-    /** Per-thread scratch for the K-quant kernels: one decoded super-block, then 16 scales and 16 mins. */
+    /** Per-thread scratch for the K-quant kernels: a super-block's scales and mins as floats, at [256, 288). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256 + 32]);
 
     static float[] scratch() {
