@@ -32,6 +32,11 @@ class Phi3Test {
     @TempDir
     static Path dir;
     static final Map<Variant, Path> files = new EnumMap<>(Variant.class);
+    static final Map<Variant, ReferencePhi3> references = new EnumMap<>(Variant.class);
+
+    static ReferencePhi3 reference(Variant v) {
+        return references.computeIfAbsent(v, x -> ReferencePhi3.load(files.get(x)));
+    }
 
     /** A prompt of 23 tokens: BOS, some word pieces, a few byte tokens and letters. */
     static final int[] PROMPT = {1, 300, 301, 415, 77, 350, 351, 352, 500, 290, 10, 260, 470, 471, 299, 333, 444, 511, 2, 288, 289, 400, 401};
@@ -51,7 +56,7 @@ class Phi3Test {
     }
 
     static void assertMatchesReference(Variant v, int[] prompt) {
-        ReferencePhi3 reference = ReferencePhi3.load(files.get(v));
+        ReferencePhi3 reference = reference(v);
         double[][] expected = reference.logits(prompt);
         try (Phi3 model = Phi3.load(files.get(v))) {
             float[][] logits = model.forwardAll(model.newState(), prompt);
@@ -122,7 +127,7 @@ class Phi3Test {
 
     @Test
     void hiddenStatesAreWhatTheLmHeadSees() {
-        ReferencePhi3 reference = ReferencePhi3.load(files.get(Variant.F32));
+        ReferencePhi3 reference = reference(Variant.F32);
         double[][] expected = reference.hidden(PROMPT);
         try (Phi3 model = Phi3.load(files.get(Variant.F32))) {
             float[][] hidden = model.hiddenStates(model.newState(), PROMPT);
@@ -173,7 +178,7 @@ class Phi3Test {
     @EnumSource(Variant.class)
     void greedyGenerationEqualsTheReferenceFor32Tokens(Variant v) {
         int[] prompt = {1, 300, 77, 444, 290, 10, 350};
-        int[] expected = ReferencePhi3.load(files.get(v)).greedy(prompt, 32);
+        int[] expected = reference(v).greedy(prompt, 32);
         try (Phi3 model = Phi3.load(files.get(v))) {
             Generation.Result result = new Generation(model).sampler(Sampler.greedy()).maxNewTokens(32).generate(prompt);
             assertArrayEquals(expected, result.ids(), v + ": " + java.util.Arrays.toString(result.ids()));
