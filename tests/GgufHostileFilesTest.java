@@ -87,17 +87,43 @@ class GgufHostileFilesTest {
 
     @Test
     void aBlockCountTheTensorTableCannotBackIsRefusedBeforeAllocating() throws Exception {
-        TinyModels.Model m = TinyModels.build(TinyModels.Variant.F32); // 15 tensors: 2 blocks of 6, embedding, norm, head
-        GgufMutator.Field count = new GgufMutator(m.bytes(), m.layout()).fields().stream()
-                .filter(f -> f.what().equals("kv[5] 'phi3.block_count' value")).findFirst().orElseThrow();
         for (int blocks : new int[] {3, 2_004_555_849, Integer.MAX_VALUE}) {
-            byte[] bytes = m.bytes().clone();
-            System.arraycopy(le32(blocks), 0, bytes, (int) count.offset(), 4);
-            Path file = Files.write(dir.resolve("blocks.gguf"), bytes);
+            Path file = tinyF32With("phi3.block_count", blocks, "blocks.gguf"); // 15 tensors: 2 blocks of 6, embedding, norm, head
             GgufException e = assertThrows(GgufException.class, () -> Phi3.load(file).close());
             assertEquals("blocks.gguf: phi3.block_count is " + blocks + ", but the file has only 15 tensors (a block has at least 6)",
                     e.getMessage());
         }
+    }
+
+    // Found by the same run (5 cases): a feed-forward length near 2^31 made the expected width of ffn_up
+    // (gate and up: twice that) overflow, and the message said "expected [32, -2147483520]".
+
+    @Test
+    void expectedShapesDoNotOverflow() throws Exception {
+        Path file = tinyF32With("phi3.feed_forward_length", 1_500_000_000, "ff.gguf");
+        GgufException e = assertThrows(GgufException.class, () -> Phi3.load(file).close());
+        assertEquals("ff.gguf: tensor 'blk.0.ffn_up.weight' has shape [32, 64], expected [32, 3000000000]", e.getMessage());
+    }
+
+    // Found by reading Phi3 after the fuzzer: the architecture and a rope_factors tensor name are quoted from the
+    // file, and a crafted file can make them megabytes long.
+
+    @Test
+    void longStringsFromTheFileAreShortenedByTheModelToo() {
+        Path file = TestModels.builder(TestModels.Variant.F32).architecture("x".repeat(100_000)).write(dir.resolve("long-arch.gguf"));
+        GgufException e = assertThrows(GgufException.class, () -> Phi3.load(file).close());
+        assertEquals("long-arch.gguf: general.architecture is '" + "x".repeat(60) + "... (100000 characters)', but this engine"
+                + " runs only phi3 (or llama-style Phi-3) models", e.getMessage());
+    }
+
+    /** TinyModels' F32 file with one uint32 metadata value changed. */
+    private Path tinyF32With(String key, int value, String name) throws Exception {
+        TinyModels.Model m = TinyModels.build(TinyModels.Variant.F32);
+        GgufMutator.Field field = new GgufMutator(m.bytes(), m.layout()).fields().stream()
+                .filter(f -> f.what().endsWith("'" + key + "' value")).findFirst().orElseThrow();
+        byte[] bytes = m.bytes().clone();
+        System.arraycopy(le32(value), 0, bytes, (int) field.offset(), 4);
+        return Files.write(dir.resolve(name), bytes);
     }
 
     private static byte[] le32(int v) {

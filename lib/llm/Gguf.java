@@ -417,6 +417,27 @@ public final class Gguf implements AutoCloseable {
         return t + " " + text;
     }
 
+    /**
+     * A key, tensor name or string value from the file as a message shows it: a hostile file's "name" can be
+     * megabytes of anything, so control characters become escapes (as in every GgufException) and the result
+     * is cut to about 60 characters.
+     */
+    static String shown(String name) {
+        String s = GgufException.oneLine(name);
+        if (s.length() <= 64) {
+            return s;
+        }
+        int cut = 60;
+        int escape = s.lastIndexOf('\\', cut - 1);
+        if (escape >= 0 && escape > cut - 6) {
+            cut = escape; // not inside an escape
+        }
+        if (Character.isHighSurrogate(s.charAt(cut - 1))) {
+            cut--;
+        }
+        return s.substring(0, cut) + "... (" + name.length() + " characters)";
+    }
+
     // ---- the parser ----------------------------------------------------------------------------------
 
     /** Reads the header, metadata and tensor table, checking each step against the file's length. */
@@ -736,26 +757,6 @@ public final class Gguf implements AutoCloseable {
 
         private GgufException fail(String reason) {
             return new GgufException(fileName + ": " + reason);
-        }
-
-        /**
-         * A key or tensor name as messages show it: a hostile file's "name" can be megabytes of anything, so
-         * control characters become escapes (as in every GgufException) and the result is cut to about 60 characters.
-         */
-        private static String shown(String name) {
-            String s = GgufException.oneLine(name);
-            if (s.length() <= 64) {
-                return s;
-            }
-            int cut = 60;
-            int escape = s.lastIndexOf('\\', cut - 1);
-            if (escape >= 0 && escape > cut - 6) {
-                cut = escape; // not inside an escape
-            }
-            if (Character.isHighSurrogate(s.charAt(cut - 1))) {
-                cut--;
-            }
-            return s.substring(0, cut) + "... (" + name.length() + " characters)";
         }
 
         private static String hex(MemorySegment seg, long from, int n) {

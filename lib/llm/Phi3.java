@@ -182,14 +182,14 @@ public final class Phi3 implements AutoCloseable {
             boolean fusedUp = !llama && !has(p + "ffn_gate.weight");
             blocks[i] = new Block(
                     vector(p + "attn_norm.weight", dim),
-                    fusedQkv ? matrix(p + "attn_qkv.weight", dim, dim + 2 * kvDim) : null,
+                    fusedQkv ? matrix(p + "attn_qkv.weight", dim, dim + 2L * kvDim) : null,
                     fusedQkv ? null : matrix(p + "attn_q.weight", dim, dim),
                     fusedQkv ? null : matrix(p + "attn_k.weight", dim, kvDim),
                     fusedQkv ? null : matrix(p + "attn_v.weight", dim, kvDim),
                     matrix(p + "attn_output.weight", dim, dim),
                     vector(p + "ffn_norm.weight", dim),
                     fusedUp ? null : matrix(p + "ffn_gate.weight", dim, ff),
-                    matrix(p + "ffn_up.weight", dim, fusedUp ? 2 * ff : ff),
+                    matrix(p + "ffn_up.weight", dim, fusedUp ? 2L * ff : ff),
                     matrix(p + "ffn_down.weight", ff, dim));
         }
         outputNorm = vector("output_norm.weight", dim);
@@ -232,10 +232,10 @@ public final class Phi3 implements AutoCloseable {
     private Config readConfig() {
         String arch = gguf.has("general.architecture") ? gguf.getString("general.architecture") : "(none)";
         if (!arch.equals("phi3") && !arch.equals("llama"))
-            throw new GgufException(source + ": general.architecture is '" + arch + "', but this engine runs only phi3 (or llama-style Phi-3) models");
+            throw new GgufException(source + ": general.architecture is '" + Gguf.shown(arch) + "', but this engine runs only phi3 (or llama-style Phi-3) models");
         for (String name : gguf.tensors().keySet())
             if (name.startsWith("rope_factors") || name.contains(".rope_factors"))
-                throw new GgufException(source + ": tensor '" + name + "' asks for LongRoPE scaling (Phi-3 128k), which is not supported");
+                throw new GgufException(source + ": tensor '" + Gguf.shown(name) + "' asks for LongRoPE scaling (Phi-3 128k), which is not supported");
         int dim = positive(arch + ".embedding_length", gguf.getInt(arch + ".embedding_length"));
         int heads = positive(arch + ".attention.head_count", gguf.getInt(arch + ".attention.head_count"));
         int kvHeads = positive(arch + ".attention.head_count_kv", gguf.getInt(arch + ".attention.head_count_kv", heads));
@@ -296,7 +296,8 @@ public final class Phi3 implements AutoCloseable {
         return info;
     }
 
-    private FloatTensor matrix(String name, int rowLength, int rows) {
+    /** Widths in long: for absurd hyper-parameters (refused here) dim + 2 * kvDim overflows an int. */
+    private FloatTensor matrix(String name, long rowLength, long rows) {
         require(name, rowLength, rows);
         return gguf.tensor(name);
     }
