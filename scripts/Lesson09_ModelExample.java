@@ -404,7 +404,7 @@ public class Lesson09_ModelExample implements Callable<Integer> {
         }
 
         private String quoted(int id) {
-            return "\"" + TokenColors.visible(session.text(id)) + "\"";
+            return "\"" + TokenColors.visible(session.text(id)).replace("\"", "\\\"") + "\"";
         }
     }
 
