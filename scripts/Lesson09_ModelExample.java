@@ -6,7 +6,7 @@
 //SOURCES ../lib/llm/Cli.java
 //SOURCES ../lib/llm/TokenColors.java
 //SOURCES ../lib/llm/Tokenizers.java
-//SOURCES ../lib/llm/ModelFiles.java
+//SOURCES ../lib/llm/LessonModel.java
 //SOURCES ../lib/llm/ProgressBar.java
 //SOURCES ../lib/llm/Phi3.java
 //SOURCES ../lib/llm/Generation.java
@@ -22,7 +22,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,14 +35,13 @@ import llm.FloatTensor;
 import llm.Generation;
 import llm.Gguf;
 import llm.Hub;
-import llm.ModelFiles;
+import llm.LessonModel;
 import llm.Phi3;
 import llm.ProgressBar;
 import llm.Sampler;
 import llm.TextStreamer;
 import llm.TokenColors;
 import llm.Tokenizer;
-import llm.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -84,40 +82,20 @@ public class Lesson09_ModelExample implements Callable<Integer> {
                 if (threads <= 0) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
                 FloatTensor.setThreads(threads);
             }
-            Path file = ModelFiles.resolve(model, Hub.fromEnvironment(), new ProgressBar(System.err));
             long started = System.nanoTime();
-            Phi3 phi3 = Phi3.load(file);
-            double loadSeconds = (System.nanoTime() - started) / 1e9;
-            return new Session(phi3, Tokenizers.load(Tokenizers.PHI3), file, loadSeconds, TokenColors.useColor(color));
+            LessonModel model = LessonModel.open(this.model, Hub.fromEnvironment(), new ProgressBar(System.err)).orElseThrow();
+            return new Session(model, (System.nanoTime() - started) / 1e9, TokenColors.useColor(color));
         }
     }
 
-    /** An open model and its tokenizer. */
-    record Session(Phi3 model, Tokenizer tokenizer, Path file, double loadSeconds, boolean color) implements AutoCloseable {
-
-        /**
-         * Token ids of a prompt. Like llama.cpp, a <s> (1) goes first when the file says so
-         * (tokenizer.ggml.add_bos_token); the shipped tokenizer.json adds none by itself.
-         */
-        int[] promptIds(String text) {
-            long[] ids = tokenizer.encode(text, true);
-            boolean bos = model.gguf().has("tokenizer.ggml.add_bos_token")
-                    && Boolean.TRUE.equals(model.gguf().metadata().get("tokenizer.ggml.add_bos_token"));
-            int[] prompt = new int[ids.length + (bos ? 1 : 0)];
-            if (bos) prompt[0] = 1;
-            for (int i = 0; i < ids.length; i++) prompt[i + (bos ? 1 : 0)] = Math.toIntExact(ids[i]);
-            return prompt;
-        }
-
-        String text(int id) {
-            return tokenizer.decode(new long[] {id});
-        }
-
-        @Override
-        public void close() {
-            tokenizer.close();
-            model.close();
-        }
+    /** The open model with its tokenizer, how long it took to open, and whether to colour. */
+    record Session(LessonModel lesson, double loadSeconds, boolean color) implements AutoCloseable {
+        Phi3 model() { return lesson.model(); }
+        Tokenizer tokenizer() { return lesson.tokenizer(); }
+        /** Token ids of a prompt, with the <s> the model file asks for (as llama.cpp adds it). */
+        int[] promptIds(String text) { return lesson.promptIds(text); }
+        String text(int id) { return lesson.text(id); }
+        @Override public void close() { lesson.close(); }
     }
 
     @Mixin ModelOptions options;
