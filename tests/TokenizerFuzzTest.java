@@ -224,6 +224,32 @@ class TokenizerFuzzTest {
         assertEquals(file.toString().length() + ": not a valid tokenizer.json (".length() + 160 + 1, message.length(), message);
     }
 
+    // Found by the fuzzer (a 300-case run, seed 20261128): a lone surrogate escape in gpt2's decoder settings
+    // aborted the JVM inside the native library: tokenizers 0.21 unwraps its parse of the decoder
+    // ("panicked at .../tokenizers-0.21.4/src/decoders/mod.rs:90:63 ... aborting"). The same happens for a
+    // number beyond a double, a raw control character, nesting deeper than 128 and a truncated decoder. If
+    // this test ever regresses, the JVM dies here, with the Rust panic on stderr.
+    @Test
+    void aDecoderTheNativeLibraryWouldAbortOnIsRefusedFirst() throws Exception {
+        String[][] cases = {
+            {"{\"type\":\"ByteLevel\",\"x\":\"\\ud800\"}", "decoder: a lone surrogate \\uD800 in a string"},
+            {"{\"type\":\"ByteLevel\",\"x\":\"\\udc00a\"}", "decoder: a lone surrogate \\uDC00 in a string"},
+            {"{\"type\":\"ByteLevel\",\"x\":1e999}", "decoder: number 1e999 is out of range"},
+            {"{\"type\":\"ByteLevel\",\"x\":" + "[".repeat(130) + "]".repeat(130) + "}", "decoder nested more than 100 deep"},
+            {"{\"type\":\"ByteLevel\",\"x\":\"a\u0001b\"}", "Unescaped control characters (\\u0000-\\u001F) are not allowed in strict mode at line 1 column 190 path $.decoder.x)"},
+        };
+        for (String[] c : cases) {
+            Path file = write("decoder.json", MINIMAL.replace("}}", "},\"decoder\":" + c[0] + "}"));
+            String message = refusal(file);
+            assertTrue(message.startsWith(file + ": not a valid tokenizer.json (" + c[1]), message);
+        }
+        // a sound decoder, surrogate pairs and big but finite numbers included, still loads
+        Path fine = write("decoder.json", MINIMAL.replace("}}", "},\"decoder\":{\"type\":\"Fuse\",\"x\":\"\\ud83d\\ude42\",\"y\":1e300}}"));
+        try (Tokenizer t = Tokenizers.load(fine.toString())) {
+            assertEquals(List.of(1L, 2L), Arrays.stream(t.encode("a b")).boxed().toList());
+        }
+    }
+
     // ---- the mutator ---------------------------------------------------------------------------------------
 
     /**

@@ -7,6 +7,7 @@ package llm;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonParseException;
+import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.ByteArrayInputStream;
@@ -99,12 +100,14 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * Counts the distinct ids of the model's vocabulary and of the added tokens. (Sorted, not a BitSet: one id
-     * of 2^31 - 1 in a hostile file would make that 256 MB.)
+     * Counts the distinct ids of the model's vocabulary and of the added tokens (sorted, not a BitSet: one id
+     * of 2^31 - 1 in a hostile file would make that 256 MB), and checks the JSON the native library cannot
+     * refuse safely: strict JSON (no raw control characters in strings), and a sound decoder (see checkDecoder).
      */
     private static int vocabularyLength(String json, String where) {
         IntStream.Builder ids = IntStream.builder();
         try (JsonReader reader = new JsonReader(new StringReader(json))) {
+            reader.setStrictness(Strictness.STRICT);
             reader.beginObject();
             while (reader.hasNext()) {
                 switch (reader.nextName()) {
@@ -121,6 +124,7 @@ public final class Tokenizer implements AutoCloseable {
                         }
                         reader.endArray();
                     }
+                    case "decoder" -> checkDecoder(reader, 1, where);
                     default -> reader.skipValue();
                 }
             }
@@ -133,6 +137,50 @@ public final class Tokenizer implements AutoCloseable {
         int distinct = 1;
         for (int i = 1; i < sorted.length; i++) if (sorted[i] != sorted[i - 1]) distinct++;
         return distinct;
+    }
+
+    /**
+     * The Rust tokenizers library in DJL 0.38 (tokenizers 0.21) does not fail but aborts the whole JVM when the
+     * decoder holds JSON its parser (serde_json) rejects and Gson accepts: a lone UTF-16 surrogate escape, a
+     * number beyond a double, nesting deeper than serde_json's limit of 128. So those are refused here first.
+     */
+    private static void checkDecoder(JsonReader reader, int depth, String where) throws IOException {
+        if (depth > 100) throw new TokenizerException(where + ": not a valid tokenizer.json (decoder nested more than 100 deep)");
+        switch (reader.peek()) {
+            case BEGIN_OBJECT -> {
+                reader.beginObject();
+                while (reader.hasNext()) {
+                    checkSurrogates(reader.nextName(), where);
+                    checkDecoder(reader, depth + 1, where);
+                }
+                reader.endObject();
+            }
+            case BEGIN_ARRAY -> {
+                reader.beginArray();
+                while (reader.hasNext()) checkDecoder(reader, depth + 1, where);
+                reader.endArray();
+            }
+            case STRING -> checkSurrogates(reader.nextString(), where);
+            case NUMBER -> {
+                String number = reader.nextString();
+                if (Double.isInfinite(Double.parseDouble(number)))
+                    throw new TokenizerException(where + ": not a valid tokenizer.json (decoder: number "
+                            + (number.length() > 24 ? number.substring(0, 21) + "..." : number) + " is out of range)");
+            }
+            default -> reader.skipValue(); // true, false, null
+        }
+    }
+
+    private static void checkSurrogates(String text, String where) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new TokenizerException(String.format("%s: not a valid tokenizer.json (decoder: a lone surrogate \\u%04X in a string)",
+                        where, (int) c));
+            }
+        }
     }
 
     private static int id(int id, String where) {
