@@ -93,8 +93,8 @@ public class Lesson03_Attention implements Callable<Integer> {
         colors = new TokenColors(color, TokenColors.Mode.BACKGROUND);
 
         out.println("Lesson 3 · Encoding and decoding context with attention");
-        Corpus corpus = Corpus.tinyShakespeare();
-        WordVectors vectors = lessonTwoVectors(corpus);
+        List<String> corpusWords = Corpus.tinyShakespeare().words();
+        WordVectors vectors = lessonTwoVectors(corpusWords);
 
         // Each sentence as the words word2vec knows.
         List<List<String>> sentenceWords = new ArrayList<>();
@@ -106,7 +106,7 @@ public class Lesson03_Attention implements Callable<Integer> {
             if (known.isEmpty()) throw new IllegalArgumentException("\"" + text + "\" has no word that lesson 2's vocabulary knows");
             sentenceWords.add(known);
         }
-        String shared = sharedWord(sentenceWords);
+        String shared = sharedWord(sentenceWords, vectors);
 
         heading("1. Static embeddings: one vector per word, wherever it stands");
         if (shared != null) {
@@ -121,7 +121,7 @@ public class Lesson03_Attention implements Callable<Integer> {
         }
 
         heading("2. An RNN encoder: the whole sentence squeezed into one context vector");
-        rnn(vectors, sentenceWords.getFirst(), texts.getFirst(), corpus);
+        rnn(vectors, sentenceWords.getFirst(), texts.getFirst(), corpusWords);
 
         heading("3. Attention: every word weighs every other word (scores, softmax, weighted sum)");
         explain("A trained model makes queries, keys and values with learned matrices (lesson 8). Here each word's query and key is");
@@ -146,13 +146,12 @@ public class Lesson03_Attention implements Callable<Integer> {
         }
 
         heading("5. Decoding: one word at a time, each output fed back in");
-        decode(corpus, sentenceWords.getLast());
+        decode(corpusWords, sentenceWords.getLast());
         return 0;
     }
 
     /** Lesson 2's word2vec vectors: from the cache, or trained now (about 10 s) with a progress bar. */
-    private WordVectors lessonTwoVectors(Corpus corpus) throws IOException {
-        List<String> words = corpus.words();
+    private WordVectors lessonTwoVectors(List<String> words) throws IOException {
         Word2Vec.Params params = Word2Vec.Params.defaults();
         Path cache = Word2Vec.defaultCacheDirectory();
         boolean cached = Files.isRegularFile(Word2Vec.cacheFile(words, params, cache));
@@ -169,7 +168,7 @@ public class Lesson03_Attention implements Callable<Integer> {
         return vectors;
     }
 
-    private void rnn(WordVectors vectors, List<String> words, String text, Corpus corpus) {
+    private void rnn(WordVectors vectors, List<String> words, String text, List<String> corpusWords) {
         int hidden = 16;
         ElmanRnn rnn = ElmanRnn.random(vectors.dimensions(), hidden, 0.8, seed);
         explain("h = tanh(Wx·word + Wh·h), word by word, from h = 0; the last h is all the decoder gets. (Random weights, seed " + seed + ",");
@@ -185,7 +184,7 @@ public class Lesson03_Attention implements Callable<Integer> {
         lastChanged.set(words.size() - 1, words.getLast().equals(replacement) ? "he" : replacement);
         firstChanged.set(0, words.getFirst().equals(replacement) ? "he" : replacement);
         float[] a = encode(rnn, vectors, words);
-        List<String> more = corpus.words().subList(0, 60).stream().filter(vectors::contains).toList();
+        List<String> more = corpusWords.subList(0, 60).stream().filter(vectors::contains).toList();
         List<String> longWords = new ArrayList<>(words), longChanged = new ArrayList<>(firstChanged);
         longWords.addAll(more);
         longChanged.addAll(more);
@@ -254,8 +253,7 @@ public class Lesson03_Attention implements Callable<Integer> {
      * together). A real decoder computes its next-token scores with attention over everything so far;
      * the loop around it is the same.
      */
-    private void decode(Corpus corpus, List<String> start) {
-        List<String> words = corpus.words();
+    private void decode(List<String> words, List<String> start) {
         Map<String, Map<String, Integer>> next = new HashMap<>();
         for (int i = 0; i + 1 < words.size(); i++) {
             next.computeIfAbsent(words.get(i), w -> new LinkedHashMap<>()).merge(words.get(i + 1), 1, Integer::sum);
@@ -286,24 +284,15 @@ public class Lesson03_Attention implements Callable<Integer> {
         }
     }
 
-    /** The first word that occurs in two of the sentences, or null. */
-    private static String sharedWord(List<List<String>> sentenceWords) {
+    /** The rarest word that occurs in two of the sentences ("bank" rather than "the"), or null. */
+    private static String sharedWord(List<List<String>> sentenceWords, WordVectors vectors) {
         Map<String, Integer> inSentences = new LinkedHashMap<>();
         for (List<String> words : sentenceWords) for (String w : words.stream().distinct().toList()) inSentences.merge(w, 1, Integer::sum);
-        // Prefer a rarer word ("bank") to a frequent one ("the").
         String best = null;
         for (var e : inSentences.entrySet()) {
-            if (e.getValue() < 2) continue;
-            if (best == null || Corpus.words(e.getKey()).size() > 0 && frequency(e.getKey()) < frequency(best)) best = e.getKey();
+            if (e.getValue() >= 2 && (best == null || vectors.count(e.getKey()) < vectors.count(best))) best = e.getKey();
         }
         return best;
-    }
-
-    private static final Map<String, Integer> FREQUENCY = new HashMap<>();
-
-    private static int frequency(String word) {
-        if (FREQUENCY.isEmpty()) for (String w : Corpus.tinyShakespeare().words()) FREQUENCY.merge(w, 1, Integer::sum);
-        return FREQUENCY.getOrDefault(word, 0);
     }
 
     private static String firstNumbers(float[] v, int n) {
