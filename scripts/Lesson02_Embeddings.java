@@ -173,7 +173,9 @@ public class Lesson02_Embeddings implements Callable<Integer> {
                     line.append(String.format(Locale.ROOT, "  %s %.2f", n.word(), n.similarity()));
                 out.printf(Locale.ROOT, "  %s : %s :: %s : ?   ->%s%n", q[0], q[1], q[2], line);
             }
-            explain("A text of 200,000 words knows only some of these relations; word2vec's famous king - man + woman = queen took billions.");
+            explain(String.format(Locale.ROOT, "A text of %,d words knows only some of these relations; word2vec's famous king - man + woman = queen",
+                    corpusWords.size()));
+            explain("took billions.");
 
             heading("6. Why this beats bag-of-words");
             whyBetter(vectors);
