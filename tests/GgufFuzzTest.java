@@ -88,7 +88,7 @@ class GgufFuzzTest {
         Map<String, Integer> reasons = new TreeMap<>();
         Map<String, List<String>> failures = new LinkedHashMap<>(); // kind of failure -> the first few cases
         Map<String, Integer> failureKinds = new LinkedHashMap<>();
-        int failureCount = 0, loaded = 0, run = 0;
+        int failureCount = 0, loaded = 0, run = 0, truncations = 0;
         long start = System.nanoTime();
         ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "gguf-fuzz");
@@ -98,6 +98,8 @@ class GgufFuzzTest {
         try {
             for (long n = only >= 0 ? only : 0; n < (only >= 0 ? only + 1 : cases); n++) {
                 Case c = caseNumber((int) n, seed, bases, systematic);
+                if (n < systematic.size()) truncations++;
+                if (only >= 0) System.out.println("GGUF fuzz: replaying " + c.describe(seed));
                 Files.write(file, c.mutant.bytes());
                 Future<Outcome> future = worker.submit(() -> run(file));
                 Outcome outcome;
@@ -135,7 +137,7 @@ class GgufFuzzTest {
         StringBuilder summary = new StringBuilder(String.format(
                 "GGUF fuzz: seed %d, %d cases (%d truncations at section boundaries) in %.1f s = %.0f cases/s; %d loaded and ran,"
                         + " %d refused with GgufException, %d failures; %d distinct reasons:",
-                seed, run, Math.min(run, systematic.size()), seconds, run / seconds, loaded, run - loaded - failureCount,
+                seed, run, truncations, seconds, run / seconds, loaded, run - loaded - failureCount,
                 failureCount, reasons.size()));
         reasons.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
                 .forEach(e -> summary.append(String.format("%n  %6d  %s", e.getValue(), e.getKey())));
