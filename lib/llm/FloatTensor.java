@@ -1,6 +1,7 @@
 //SOURCES GgmlType.java
 //SOURCES GgufException.java
 //SOURCES Parallel.java
+//SOURCES Q8Activations.java
 //SOURCES F32Tensor.java
 //SOURCES F16Tensor.java
 //SOURCES BF16Tensor.java
@@ -213,6 +214,42 @@ public abstract sealed class FloatTensor
                 out[outOffset + r] = dot((long) r * cols, x, xOffset, cols);
             }
         });
+    }
+
+    /**
+     * The matrix products of {@code n} tokens at once: for b in [0, n), out[outOffset + b*outStride + r] =
+     * dot(r * cols, x, xOffset + b*xStride, cols). Each thread takes a share of the rows and runs every token
+     * through a row while it is in the cache, so the weights are read from memory once per call, not n times.
+     */
+    public void matMul(float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int rows, int cols, int n) {
+        checkMatMul(x, xOffset, xStride, out, outOffset, outStride, rows, cols, n);
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int b = 0; b < n; b++) {
+                    out[outOffset + b * outStride + r] = dot((long) r * cols, x, xOffset + b * xStride, cols);
+                }
+            }
+        });
+    }
+
+    final void checkMatMul(float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int rows, int cols, int n) {
+        if (rows < 0 || cols < 0 || n < 0 || (long) rows * cols > size) {
+            throw new IndexOutOfBoundsException(rows + " x " + cols + " does not fit in " + this);
+        }
+        if (n > 0) {
+            Objects.checkFromIndexSize(xOffset, (long) (n - 1) * xStride + cols, x.length);
+            Objects.checkFromIndexSize(outOffset, (long) (n - 1) * outStride + rows, out.length);
+        }
+    }
+
+    /**
+     * This tensor prepared for fast matrix products with rows of {@code cols} elements: Q4_0 and Q8_0 return a
+     * tensor that also holds its rows repacked for the integer kernels (a copy the size of the original, made
+     * in parallel; the copied pages of the file mapping are handed back to the OS). Other types, shapes the
+     * kernels do not take, and machines without 256-bit vectors: this tensor itself.
+     */
+    public FloatTensor forMatMul(int cols) {
+        return this;
     }
 
     @Override

@@ -194,7 +194,7 @@ public final class Phi3 implements AutoCloseable {
         }
         outputNorm = vector("output_norm.weight", dim);
         // Files with tied embeddings have no lm_head of their own: the embedding matrix serves (as in llama.cpp).
-        output = has("output.weight") ? matrix("output.weight", dim, c.vocabSize()) : tokenEmbd;
+        output = has("output.weight") ? matrix("output.weight", dim, c.vocabSize()) : tokenEmbd.forMatMul(dim);
     }
 
     /** Opens a GGUF file (memory-mapped) and reads the model; {@link #close()} closes the file. */
@@ -299,7 +299,10 @@ public final class Phi3 implements AutoCloseable {
     /** Widths in long: for absurd hyper-parameters (refused here) dim + 2 * kvDim overflows an int. */
     private FloatTensor matrix(String name, long rowLength, long rows) {
         require(name, rowLength, rows);
-        return gguf.tensor(name);
+        // Q4_0 / Q8_0 matrices come back with their rows repacked for the integer kernels; the embedding is
+        // only read row by row (unless it doubles as the LM head), so it stays as mapped
+        FloatTensor t = gguf.tensor(name);
+        return name.equals("token_embd.weight") ? t : t.forMatMul((int) rowLength);
     }
 
     /** Small vectors (the norms' weights) are read once into an array. */
@@ -506,6 +509,6 @@ public final class Phi3 implements AutoCloseable {
      */
     private static void linear(FloatTensor w, float[] in, int inStride, float[] out, int outStride, int outOffset,
                                int rows, int cols, int n) {
-        for (int b = 0; b < n; b++) w.matVec(in, b * inStride, out, b * outStride + outOffset, rows, cols);
+        w.matMul(in, 0, inStride, out, outOffset, outStride, rows, cols, n);
     }
 }
