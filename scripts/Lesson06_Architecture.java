@@ -306,6 +306,10 @@ public class Lesson06_Architecture implements Callable<Integer> {
             out.println("(model) The prompt fills the model's context: no room to generate.");
             return;
         }
+        // A few untimed tokens both ways first, so that neither timing pays for the JVM's warm-up.
+        Generation warmUp = new Generation(phi3).maxNewTokens(Math.min(tokens, 3)).stopIds();
+        warmUp.useCache(true).generate(ids);
+        warmUp.useCache(false).generate(ids);
         Generation generation = new Generation(phi3).maxNewTokens(tokens).stopIds();
         long started = System.nanoTime();
         Generation.Result cached = generation.useCache(true).generate(ids);
