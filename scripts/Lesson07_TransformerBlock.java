@@ -269,13 +269,13 @@ public class Lesson07_TransformerBlock implements Callable<Integer> {
         return line.toString();
     }
 
-    /** One row of the heatmap: each weight as a percentage, on a background that darkens with it. */
+    /** One row of the heatmap: each weight as a percentage, on a background that deepens with it. */
     String heatRow(String label, float[] row, int[] widths) {
         StringBuilder line = new StringBuilder(String.format("  %5s ", label));
         for (int j = 0; j < row.length; j++) {
             String cell = String.format("%" + widths[j] + "s", Math.round(row[j] * 100));
             if (useColor) {
-                double w = Math.min(1, row[j]);
+                double w = Math.sqrt(Math.min(1, Math.max(0, row[j]))); // √: small weights stay visible
                 int r = (int) Math.round(255 - w * (255 - 252)), g = (int) Math.round(255 - w * (255 - 90)), b = (int) Math.round(255 - w * (255 - 40));
                 cell = "\u001b[30;48;2;" + r + ";" + g + ";" + b + "m" + cell + "\u001b[0m";
             }
