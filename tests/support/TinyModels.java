@@ -6,7 +6,7 @@ import java.util.Random;
 import llm.GgmlType;
 
 /**
- * Tiny Phi-3-layout GGUF files (5 to 130 KB) for tests that need thousands of model files, such as the
+ * Tiny Phi-3-layout GGUF files (17 to 123 KB) for tests that need thousands of model files, such as the
  * fuzzer: the same metadata keys and tensor names as {@link TestModels} and real Phi-3 files, but a
  * 16- or 32-token vocabulary and one or two small blocks, so that parsing, loading and one forward step
  * take well under a millisecond. The variants differ in every way a file's structure can: tensor types
