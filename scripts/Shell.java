@@ -3,6 +3,27 @@
 //DESCRIPTION JShell with the playground's library ready: `import llm.*;` is done, try Tokenizers.load("gpt2").
 //SOURCES ../lib/llm/TokenColors.java
 //SOURCES ../lib/llm/Tokenizers.java
+//SOURCES ../lib/llm/Attention.java
+//SOURCES ../lib/llm/Vectors.java
+//SOURCES ../lib/llm/BagOfWords.java
+//SOURCES ../lib/llm/Corpus.java
+//SOURCES ../lib/llm/Word2Vec.java
+//SOURCES ../lib/llm/WordVectors.java
+//SOURCES ../lib/llm/ElmanRnn.java
+//SOURCES ../lib/llm/MaskedLanguageModeling.java
+//SOURCES ../lib/llm/GptSizes.java
+//SOURCES ../lib/llm/ModelSizes.java
+//SOURCES ../lib/llm/Heatmap.java
+//SOURCES ../lib/llm/SparseAttention.java
+//SOURCES ../lib/llm/SequencePacking.java
+//SOURCES ../lib/llm/MixtureOfExperts.java
+//SOURCES ../lib/llm/Phi3.java
+//SOURCES ../lib/llm/Generation.java
+//SOURCES ../lib/llm/Sampler.java
+//SOURCES ../lib/llm/ChatTemplate.java
+//SOURCES ../lib/llm/TextStreamer.java
+//SOURCES ../lib/llm/LessonModel.java
+//SOURCES ../lib/llm/LogitLens.java
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -131,10 +131,11 @@ class Phi3ScriptTest {
 
     @Test
     void aMissingModelOfflineSaysWhatToDownloadAndWhere() {
-        Result run = Repo.jbang(Map.of("HF_HUB_OFFLINE", "1"), null, "phi3", "generate", "Hi");
+        // A mirror (HF_ENDPOINT) on a closed local port, and offline: the message names the mirror's URL.
+        Result run = Repo.jbang(Map.of("HF_HUB_OFFLINE", "1", "HF_ENDPOINT", "http://127.0.0.1:9"), null, "phi3", "generate", "Hi");
         assertEquals(2, run.exitCode(), run.all());
         assertTrue(run.stderr().contains("Phi-3-mini-4k-instruct-q4.gguf is not on this machine yet"), run.stderr());
-        assertTrue(run.stderr().contains("https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/main/Phi-3-mini-4k-instruct-q4.gguf"), run.stderr());
+        assertTrue(run.stderr().contains("http://127.0.0.1:9/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/main/Phi-3-mini-4k-instruct-q4.gguf"), run.stderr());
         assertFalse(run.all().contains("\tat "), run.all());
     }
 }
