@@ -120,14 +120,17 @@ public class Lesson02_Embeddings implements Callable<Integer> {
         out.printf(Locale.ROOT, "  %,d characters, %,d words, %,d different ones. Words seen fewer than %d times are left out.%n",
                 corpus.text().length(), corpusWords.size(), distinct, params.minCount());
 
+        // Loading the tokenizer takes a moment: start it now.
+        CompletableFuture<Tokenizer> loading = CompletableFuture.supplyAsync(() -> Tokenizers.load(Tokenizers.PHI3));
         LessonModel phi3Model = model == null ? null
                 : LessonModel.open(model, Hub.fromEnvironment(), new ProgressBar(System.err)).orElseThrow();
-        try (Tokenizer phi3 = Tokenizers.load(Tokenizers.PHI3)) {
-            // The tokens' model (section 7) trains on the other core while the words' model trains here.
-            List<String> pieces = pieceIds(phi3, corpus.text());
+        try (Tokenizer phi3 = join(loading)) {
+            // Section 7's vectors are cached under the text's hash and the tokenizer's name, so a cached run never tokenizes the text.
+            String pieceRecipe = "phi3 tokens, paragraph by paragraph, of " + Word2Vec.sha256(corpus.text());
+            java.util.function.Supplier<List<String>> pieces = () -> pieceIds(phi3, corpus.text());
             Path cache = Word2Vec.defaultCacheDirectory();
             boolean wordsCached = Files.isRegularFile(Word2Vec.cacheFile(corpusWords, params, cache));
-            boolean piecesCached = phi3Model != null || Files.isRegularFile(Word2Vec.cacheFile(pieces, params, cache));
+            boolean piecesCached = phi3Model != null || Files.isRegularFile(Word2Vec.cacheFile(pieceRecipe, params, cache));
             TrainingProgress progress = new TrainingProgress(System.err, (wordsCached ? 0 : 1) + (piecesCached ? 0 : 1));
 
             heading("2. Training word2vec: skip-gram with negative sampling");
@@ -138,7 +141,7 @@ public class Lesson02_Embeddings implements Callable<Integer> {
             Word2Vec.Listener wordsProgress = wordsCached ? Word2Vec.Listener.NONE : progress.part();
             Word2Vec.Listener piecesProgress = piecesCached ? Word2Vec.Listener.NONE : progress.part();
             CompletableFuture<WordVectors> pieceTraining = phi3Model != null ? CompletableFuture.completedFuture(null)
-                    : CompletableFuture.supplyAsync(() -> train(pieces, params, cache, piecesProgress));
+                    : CompletableFuture.supplyAsync(() -> trainPieces(pieceRecipe, pieces, params, cache, piecesProgress));
             WordVectors vectors = train(corpusWords, params, cache, wordsProgress);
             WordVectors pieceVectors = join(pieceTraining);
             progress.finish();
@@ -183,8 +186,8 @@ public class Lesson02_Embeddings implements Callable<Integer> {
             heading("7. Types of embeddings: tokens, words, sentences (Phi-3's tokenizer)");
             PieceTable table;
             if (phi3Model == null) {
-                explain("The same training on the text cut into Phi-3's tokens (" + String.format(Locale.ROOT, "%,d", pieces.size())
-                        + " tokens, " + String.format(Locale.ROOT, "%,d", pieceVectors.size()) + " different ones kept): a vector per token.");
+                explain("The same training on the text cut into Phi-3's tokens (" + String.format(Locale.ROOT, "%,d", pieceVectors.size())
+                        + " different tokens seen at least " + params.minCount() + " times): a vector per token.");
                 table = PieceTable.of(pieceVectors);
             } else {
                 table = PieceTable.of(phi3Model);
@@ -212,7 +215,16 @@ public class Lesson02_Embeddings implements Callable<Integer> {
         }
     }
 
-    private static WordVectors join(CompletableFuture<WordVectors> future) {
+    private static WordVectors trainPieces(String recipe, java.util.function.Supplier<List<String>> pieces, Word2Vec.Params params, Path cache,
+                                           Word2Vec.Listener listener) {
+        try {
+            return Word2Vec.trainOrLoad(recipe, pieces, params, cache, listener);
+        } catch (IOException e) {
+            return Word2Vec.train(pieces.get(), params, listener);
+        }
+    }
+
+    private static <T> T join(CompletableFuture<T> future) {
         try {
             return future.join();
         } catch (CompletionException e) {

@@ -120,6 +120,22 @@ class Word2VecTest {
     }
 
     @Test
+    void aRecipeNamedCacheNeverMakesTheTokensTwice(@TempDir Path cache) throws Exception {
+        Word2Vec.Params tiny = Word2Vec.Params.defaults().withDimensions(16).withEpochs(1);
+        int[] made = {0};
+        java.util.function.Supplier<List<String>> tokens = () -> {
+            made[0]++;
+            return words.subList(0, 20_000);
+        };
+        WordVectors first = Word2Vec.trainOrLoad("first 20,000 words", tokens, tiny, cache, Word2Vec.Listener.NONE);
+        WordVectors second = Word2Vec.trainOrLoad("first 20,000 words", tokens, tiny, cache, Word2Vec.Listener.NONE);
+        assertEquals(1, made[0], "the second run loads without making the tokens");
+        assertArrayEquals(first.vector("rome"), second.vector("rome"));
+        assertFalse(Word2Vec.cacheFile("first 20,000 words", tiny, cache).equals(Word2Vec.cacheFile("other", tiny, cache)));
+        assertFalse(Word2Vec.cacheFile("first 20,000 words", tiny, cache).equals(Word2Vec.cacheFile("first 20,000 words", tiny.withSeed(1), cache)));
+    }
+
+    @Test
     void badParametersAndTooLittleText() {
         assertEquals("word2vec: dimensions must be 1..4096, got 0",
                 assertThrows(IllegalArgumentException.class, () -> Word2Vec.Params.defaults().withDimensions(0)).getMessage());

@@ -163,6 +163,42 @@ public final class Word2Vec {
         return vectors;
     }
 
+    /**
+     * Like {@link #trainOrLoad(List, Params, Path, Listener)}, but the cache file is named by a
+     * {@code recipe} that determines the tokens (for example a hash of the text and the name of the
+     * tokenizer that cuts it), so that a cached run never has to make the tokens: {@code tokens} is
+     * only called when training.
+     */
+    public static WordVectors trainOrLoad(String recipe, java.util.function.Supplier<List<String>> tokens, Params params, Path cacheDirectory,
+                                          Listener listener) throws IOException {
+        Path file = cacheFile(recipe, params, cacheDirectory);
+        if (Files.isRegularFile(file)) {
+            try {
+                return WordVectors.load(file);
+            } catch (CorpusException damaged) {
+                // train again and replace it
+            }
+        }
+        WordVectors vectors = train(tokens.get(), params, listener);
+        vectors.save(file);
+        return vectors;
+    }
+
+    /** Where the recipe form of {@link #trainOrLoad(String, java.util.function.Supplier, Params, Path, Listener)} keeps its vectors. */
+    public static Path cacheFile(String recipe, Params params, Path cacheDirectory) {
+        return cacheDirectory.resolve("word2vec-" + sha256("recipe\0" + recipe + "\0" + params) + ".bin");
+    }
+
+    /** A short hex SHA-256 of some text (the first 24 hex digits: plenty to tell cache files apart). */
+    public static String sha256(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest).substring(0, 24);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
+        }
+    }
+
     /** Where {@link #trainOrLoad} keeps these vectors: named by a hash of the tokens and the parameters. */
     public static Path cacheFile(List<String> tokens, Params params, Path cacheDirectory) {
         try {
