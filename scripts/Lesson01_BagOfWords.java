@@ -77,6 +77,8 @@ public class Lesson01_BagOfWords implements Callable<Integer> {
             if (w.isEmpty()) throw new IllegalArgumentException("\"" + text + "\" has no words in it");
             words.add(w);
         }
+        // Section 6's tokenizer loads in the background while sections 1-5 print.
+        var loading = java.util.concurrent.CompletableFuture.supplyAsync(() -> Tokenizers.load(tokenizerName));
         boolean color = TokenColors.useColor(this.color);
         TokenColors.installConsole(color);
         colors = new TokenColors(color, TokenColors.Mode.BACKGROUND);
@@ -110,7 +112,7 @@ public class Lesson01_BagOfWords implements Callable<Integer> {
         showLoss("Meaning", "cute", "adorable", "nearly the same meaning, but different words: nothing in common");
 
         heading("6. The same with a trained tokenizer's pieces instead of words (" + tokenizerName + ")");
-        try (Tokenizer tokenizer = Tokenizers.load(tokenizerName)) {
+        try (Tokenizer tokenizer = join(loading)) {
             explain("The vocabulary is now the tokenizer's, fixed in advance: " + String.format(Locale.ROOT, "%,d", tokenizer.vocabularyLength())
                     + " pieces, so each vector has that many slots, almost all 0. Rare words still get counted, as pieces.");
             List<Map<String, Integer>> pieceCounts = new ArrayList<>();
@@ -251,6 +253,15 @@ public class Lesson01_BagOfWords implements Callable<Integer> {
         int width = 0;
         for (String t : texts) width = Math.max(width, t.length());
         return "\"" + texts.get(i) + "\"" + " ".repeat(width - texts.get(i).length());
+    }
+
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
     }
 
     private void heading(String title) {

@@ -80,7 +80,9 @@ public class Lesson04_Transformers implements Callable<Integer> {
         out.println("Lesson 4 · Transformers: encoders (BERT) and decoders (GPT)");
         out.println("Text: " + input);
 
-        try (Tokenizer gpt2 = Tokenizers.load("gpt2"); Tokenizer bert = Tokenizers.load("bert-base-uncased")) {
+        // The two tokenizers load side by side (each takes a moment).
+        var loadingBert = java.util.concurrent.CompletableFuture.supplyAsync(() -> Tokenizers.load("bert-base-uncased"));
+        try (Tokenizer gpt2 = Tokenizers.load("gpt2"); Tokenizer bert = join(loadingBert)) {
             long[] gptIds = gpt2.encode(input, false);
             List<String> gptTokens = gpt2.tokens(gptIds);
             List<String> labels = gptTokens.stream().map(String::strip).map(t -> t.isEmpty() ? "␣" : t).toList();
@@ -235,6 +237,15 @@ public class Lesson04_Transformers implements Callable<Integer> {
             s.append(" ".repeat(Math.max(1, 7 - cell.length()))).append(cell);
         }
         return s.toString();
+    }
+
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
     }
 
     private void heading(String title) {
