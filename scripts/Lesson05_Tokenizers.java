@@ -10,13 +10,7 @@
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,10 +74,9 @@ public class Lesson05_Tokenizers implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         boolean courseRun = text == null;
-        String input = courseRun ? COURSE_TEXT : "-".equals(text) ? readStdin() : text;
-        if (input == null) return fail("stdin is not valid UTF-8 text");
+        String input = courseRun ? COURSE_TEXT : "-".equals(text) ? Cli.readStdin() : text;
         if (input.isEmpty()) return fail("the text is empty: give some text, or - to read it from stdin");
 
         boolean useColor = format == Format.TEXT && TokenColors.useColor(color);
@@ -172,19 +165,5 @@ public class Lesson05_Tokenizers implements Callable<Integer> {
     private int fail(String message) {
         System.err.println("tokenizers: " + message);
         return 2;
-    }
-
-    /** All of stdin as UTF-8, or null when the bytes are not valid UTF-8. */
-    private static String readStdin() throws IOException {
-        InputStream in = System.in;
-        byte[] bytes = in.readAllBytes();
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
     }
 }

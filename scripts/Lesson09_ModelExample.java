@@ -320,7 +320,7 @@ public class Lesson09_ModelExample implements Callable<Integer> {
         public Integer call() throws Exception {
             Sampler sampler = sampler(temperature, topK, topP, seed);
             if (maxTokens <= 0) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
-            String text = "-".equals(prompt) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
+            String text = "-".equals(prompt) ? Cli.readStdin() : prompt;
             if (text.isBlank()) throw new IllegalArgumentException("the prompt is empty");
             if (chat || system != null) text = ChatTemplate.phi3(system, text);
             if (top < 0 || topLogits < 0) throw new IllegalArgumentException("--top and --top-logits must be 0 or more");

@@ -1,7 +1,14 @@
 //DEPS info.picocli:picocli:4.7.7
 package llm;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /**
@@ -33,6 +40,24 @@ public final class Cli {
     /** Parses {@code args}, runs the command and returns its exit code. */
     public static int run(Object command, String... args) {
         return commandLine(command).execute(args);
+    }
+
+    /** All of standard input as text; bytes that are not UTF-8 are refused rather than turned into �. */
+    public static String readStdin() {
+        return readUtf8(System.in, "stdin");
+    }
+
+    static String readUtf8(InputStream in, String what) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(in.readAllBytes())).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(what + " is not valid UTF-8 text");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + what + ": " + e.getMessage(), e);
+        }
     }
 
     /** Our exceptions carry a message written for the learner (a line, at most a short paragraph). */
