@@ -9,10 +9,6 @@
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -146,12 +142,7 @@ public class Lesson00_Introduction implements Callable<Integer> {
         out.println("  " + line);
     }
 
-    private static String readStdin() throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(System.in.readAllBytes())).toString().strip();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("stdin is not valid UTF-8 text");
-        }
+    private static String readStdin() {
+        return Cli.readStdin().strip();
     }
 }

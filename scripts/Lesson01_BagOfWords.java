@@ -12,10 +12,6 @@
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -279,16 +275,8 @@ public class Lesson01_BagOfWords implements Callable<Integer> {
         return out.toString();
     }
 
-    /** Non-blank lines of stdin (UTF-8). */
-    private static List<String> readStdinLines() throws IOException {
-        byte[] bytes = System.in.readAllBytes();
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("stdin is not valid UTF-8 text");
-        }
-        return text.lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    /** Non-blank lines of stdin. */
+    private static List<String> readStdinLines() {
+        return Cli.readStdin().lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 }

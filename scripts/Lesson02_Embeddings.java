@@ -19,10 +19,6 @@
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -362,12 +358,7 @@ public class Lesson02_Embeddings implements Callable<Integer> {
         out.println("  " + line);
     }
 
-    private static String readStdin() throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(System.in.readAllBytes())).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("stdin is not valid UTF-8 text");
-        }
+    private static String readStdin() {
+        return Cli.readStdin();
     }
 }

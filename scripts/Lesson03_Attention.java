@@ -18,10 +18,6 @@
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -316,13 +312,8 @@ public class Lesson03_Attention implements Callable<Integer> {
         return out.toString();
     }
 
-    private static List<String> readStdinLines() throws IOException {
-        try {
-            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(System.in.readAllBytes())).toString();
-            return text.lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("stdin is not valid UTF-8 text");
-        }
+    /** Non-blank lines of stdin. */
+    private static List<String> readStdinLines() {
+        return Cli.readStdin().lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 }

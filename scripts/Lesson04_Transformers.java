@@ -14,10 +14,6 @@
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -263,12 +259,7 @@ public class Lesson04_Transformers implements Callable<Integer> {
         return out.toString();
     }
 
-    private static String readStdin() throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(System.in.readAllBytes())).toString().strip();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("stdin is not valid UTF-8 text");
-        }
+    private static String readStdin() {
+        return Cli.readStdin().strip();
     }
 }
