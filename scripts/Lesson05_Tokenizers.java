@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 25+
 //DESCRIPTION Lesson 5 assignment: compare how trained LLM tokenizers split the same text.
+//CDS
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.1
 //SOURCES ../lib/llm/Cli.java
