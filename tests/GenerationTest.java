@@ -104,6 +104,28 @@ class GenerationTest {
     }
 
     @Test
+    void theWholeDistributionSumsToOneAndMarksWhatEachStrategyMayPick() {
+        int vocab = model.config().vocabSize();
+        List<List<Generation.TopToken>> greedySteps = new ArrayList<>();
+        new Generation(model).maxNewTokens(3).topLogits(vocab).listener((step, id, top) -> greedySteps.add(top)).generate(PROMPT);
+        for (List<Generation.TopToken> top : greedySteps) {
+            assertEquals(vocab, top.size());
+            double sum = 0;
+            for (Generation.TopToken t : top) sum += t.probability();
+            assertEquals(1.0, sum, 1e-5);
+            assertTrue(top.get(0).allowed(), "greedy may pick the most likely token");
+            assertEquals(1, top.stream().filter(Generation.TopToken::allowed).count(), "and only that one");
+        }
+        // top-k 3: exactly the 3 most likely are allowed, whatever was drawn
+        List<List<Generation.TopToken>> topKSteps = new ArrayList<>();
+        new Generation(model).sampler(Sampler.of(1f, 3, 1f, 7)).maxNewTokens(3).topLogits(5)
+                .listener((step, id, top) -> topKSteps.add(top)).generate(PROMPT);
+        for (List<Generation.TopToken> top : topKSteps) {
+            assertEquals(List.of(true, true, true, false, false), top.stream().map(Generation.TopToken::allowed).toList());
+        }
+    }
+
+    @Test
     void withoutTopLogitsTheListenerGetsAnEmptyList() {
         List<Integer> sizes = new ArrayList<>();
         new Generation(model).maxNewTokens(2).listener((step, id, top) -> sizes.add(top.size())).generate(PROMPT);
