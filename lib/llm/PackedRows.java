@@ -1,3 +1,4 @@
+//SOURCES Parallel.java
 //COMPILE_OPTIONS --add-modules=jdk.incubator.vector
 //RUNTIME_OPTIONS --add-modules=jdk.incubator.vector
 package llm;
@@ -54,6 +55,23 @@ final class PackedRows {
                 .convertShape(VectorOperators.S2I, I256, 0);
         FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
         return magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /**
+     * Runs task over rows [0, rows) in tiles of {@code tile} rows that the threads take one after another
+     * from a shared counter (as llama.cpp's threads do), instead of one fixed share each: on a busy machine a
+     * thread that gets less CPU time then takes fewer tiles rather than keeping the others waiting.
+     */
+    static void forRowTiles(int rows, int tile, Parallel.RangeTask task) {
+        int threads = Parallel.threads();
+        if (threads == 1 || rows <= tile) {
+            task.run(0, rows);
+            return;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Parallel.forRange(threads, (a, b) -> {
+            for (int r; (r = next.getAndAdd(tile)) < rows; ) task.run(r, Math.min(rows, r + tile));
+        });
     }
 
     /** 64-byte aligned native memory for a repacked matrix, freed when no tensor refers to it any more. */

@@ -109,7 +109,7 @@ public final class Q4_0Tensor extends FloatTensor {
         for (int b = 0; b < n; b++) a[b].quantize(x, xOffset + b * xStride, cols);
         int groups = cols / 512;
         // tiles of 4 rows: each token's activations are read 4 times in a row (from L1), the tile's weights n times
-        Parallel.forRange(rows, (from, to) -> {
+        PackedRows.forRowTiles(rows, 32, (from, to) -> {
             for (int r0 = from; r0 < to; r0 += 4) {
                 int r1 = Math.min(r0 + 4, to);
                 for (int b = 0; b < n; b++) {
