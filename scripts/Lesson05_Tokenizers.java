@@ -2,7 +2,7 @@
 //JAVA 25+
 //DESCRIPTION Lesson 5 assignment: compare how trained LLM tokenizers split the same text.
 //CDS
-//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:cds=off -Xlog:aot=off
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.1
 //SOURCES ../lib/llm/Cli.java
