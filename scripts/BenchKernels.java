@@ -94,7 +94,22 @@ public class BenchKernels {
         return m;
     }
 
+    /** JMH's own command line (e.g. {@code -p type=Q4_0 -f 1}); --help shows it, a wrong option exits 2 with the usage. */
     public static void main(String[] args) throws Exception {
-        new Runner(new CommandLineOptions(args.length == 0 ? new String[] {BenchKernels.class.getSimpleName()} : args)).run();
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.println("Usage: bench-kernels [JMH options] (default: every type's kernel)");
+            new CommandLineOptions("-h").showHelp();
+            return;
+        }
+        CommandLineOptions options;
+        try {
+            options = new CommandLineOptions(args.length == 0 ? new String[] {BenchKernels.class.getSimpleName()} : args);
+        } catch (org.openjdk.jmh.runner.options.CommandLineOptionException e) {
+            System.err.println("bench-kernels: Unknown option: '" + String.join(" ", args) + "' (" + e.getMessage() + ")");
+            System.err.println("Usage: bench-kernels [JMH options]; ./jbang bench-kernels --help lists them");
+            System.exit(2);
+            return;
+        }
+        new Runner(options).run();
     }
 }
