@@ -246,7 +246,7 @@ public class Lesson04_Transformers implements Callable<Integer> {
 
     private void heading(String title) {
         out.println();
-        out.println(colors.color() ? "\u001b[1m" + title + "\u001b[0m" : "== " + title);
+        out.println(TokenColors.heading(title, colors.color()));
     }
 
     private void explain(String line) {

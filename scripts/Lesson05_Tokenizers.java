@@ -161,7 +161,7 @@ public class Lesson05_Tokenizers implements Callable<Integer> {
     }
 
     private static String heading(TokenColors colors, String title) {
-        return colors.color() ? "\u001b[1m" + title + "\u001b[0m" : "== " + title;
+        return TokenColors.heading(title, colors.color());
     }
 
     private int fail(String message) {

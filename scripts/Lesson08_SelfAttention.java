@@ -346,6 +346,6 @@ public class Lesson08_SelfAttention implements Callable<Integer> {
 
     void heading(String title) {
         out.println();
-        out.println(useColor ? "\u001b[1m" + title + "\u001b[0m" : "== " + title);
+        out.println(TokenColors.heading(title, useColor));
     }
 }

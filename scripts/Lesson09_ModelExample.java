@@ -129,8 +129,7 @@ public class Lesson09_ModelExample implements Callable<Integer> {
 
     void heading(String title) {
         out.println();
-        out.println(options.color != TokenColors.Choice.NEVER && TokenColors.useColor(options.color)
-                ? "\u001b[1m" + title + "\u001b[0m" : "== " + title);
+        out.println(TokenColors.heading(title, TokenColors.useColor(options.color)));
     }
 
     /** Generates and prints the text as it comes; returns the result for timings. */

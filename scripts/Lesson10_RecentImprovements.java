@@ -231,6 +231,6 @@ public class Lesson10_RecentImprovements implements Callable<Integer> {
 
     void heading(String title) {
         out.println();
-        out.println(colors.color() ? "\u001b[1m" + title + "\u001b[0m" : "== " + title);
+        out.println(TokenColors.heading(title, colors.color()));
     }
 }

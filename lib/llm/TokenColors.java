@@ -84,6 +84,11 @@ public final class TokenColors {
         out.println(render(tokens));
     }
 
+    /** A section heading as every script prints it: bold on a terminal, "== title" in plain text. */
+    public static String heading(String title, boolean color) {
+        return color ? ESC + "1m" + title + RESET : "== " + title;
+    }
+
     /** Newlines, carriage returns and tabs written as escapes, so plain output shows them. */
     public static String visible(String token) {
         return token.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
