@@ -56,7 +56,7 @@ class TokenizerFuzzTest {
         long only = setting("TOKENIZER_FUZZ_CASE", "tokenizer.fuzz.case", -1);
         List<JsonMutator> bases = new ArrayList<>();
         for (String name : FILES) {
-            bases.add(new JsonMutator(name, Files.readAllBytes(support.Repo.root().resolve("lib/llm/tokenizers/" + name + "/tokenizer.json"))));
+            bases.add(new JsonMutator(name, support.Repo.shippedTokenizerJson(name)));
         }
         Path file = Files.createDirectories(dir.resolve("fuzz")).resolve("tokenizer.json");
 

@@ -116,8 +116,8 @@ class TokenizersTest {
     }
 
     @Test
-    void aLocalTokenizerJsonCanBeGivenByPath() {
-        Path file = support.Repo.root().resolve("lib/llm/tokenizers/gpt2/tokenizer.json");
+    void aLocalTokenizerJsonCanBeGivenByPath(@TempDir Path dir) throws Exception {
+        Path file = Files.write(dir.resolve("tokenizer.json"), support.Repo.shippedTokenizerJson("gpt2"));
         try (Tokenizer gpt2 = Tokenizers.load(file.toString())) {
             assertEquals(Tokenizer.Source.PATH, gpt2.source());
             assertArrayEquals(new long[] {15496, 2159, 0}, gpt2.encode("Hello World!"));
@@ -129,7 +129,7 @@ class TokenizersTest {
 
     @Test
     void brokenTokenizerFilesAreRefusedNamingTheFile(@TempDir Path dir) throws Exception {
-        byte[] real = Files.readAllBytes(support.Repo.root().resolve("lib/llm/tokenizers/gpt2/tokenizer.json"));
+        byte[] real = support.Repo.shippedTokenizerJson("gpt2");
         Path truncated = dir.resolve("truncated.json");
         Files.write(truncated, Arrays.copyOf(real, real.length / 2));
         Path notJson = dir.resolve("garbage.json");
@@ -142,5 +142,17 @@ class TokenizersTest {
             assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
             assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         }
+    }
+
+    /** The shipped files are gzipped; what they unpack to is byte for byte the file NOTICE.md records. */
+    @ParameterizedTest
+    @CsvSource({"bert-base-cased", "bert-base-uncased", "Xenova--gpt-4", "gpt2", "google--flan-t5-small", "microsoft--Phi-3-mini-4k-instruct"})
+    void shippedFilesUnpackToTheBytesTheNoticeRecords(String folder) throws Exception {
+        byte[] json = support.Repo.shippedTokenizerJson(folder);
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(json));
+        String id = folder.replace("--", "/");
+        String row = "| " + id + " | tokenizer.json | " + json.length + " | " + sha256 + " |";
+        String notice = Files.readString(support.Repo.root().resolve("lib/llm/tokenizers/NOTICE.md"));
+        assertTrue(notice.contains(row), "NOTICE.md has no row " + row);
     }
 }

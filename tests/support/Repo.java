@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
 
 /** The checkout the tests run in, and a way to run its ./jbang wrapper as a user would. */
 public final class Repo {
@@ -22,6 +23,13 @@ public final class Repo {
         while (dir != null && !Files.exists(dir.resolve("jbang-catalog.json"))) dir = dir.getParent();
         if (dir == null) throw new IllegalStateException("run the tests from inside the checkout (no jbang-catalog.json above " + Path.of("").toAbsolutePath() + ")");
         return dir;
+    }
+
+    /** The bytes of a shipped tokenizer.json (stored gzipped in lib/llm/tokenizers/FOLDER/). */
+    public static byte[] shippedTokenizerJson(String folder) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(root().resolve("lib/llm/tokenizers/" + folder + "/tokenizer.json.gz")))) {
+            return in.readAllBytes();
+        }
     }
 
     /** What a finished command printed, and its exit code. */
