@@ -57,7 +57,7 @@ public class BenchKernels {
     public void setup() {
         FloatTensor.setThreads(1);
         GgmlType t = GgmlType.valueOf(type);
-        w = FloatTensor.of(t, randomBlocks(t, (long) rows * COLS), new long[] {COLS, rows}).forMatMul(COLS);
+        w = FloatTensor.of(t, randomBlocks(t, (long) rows * COLS), new long[] {COLS, rows});
         SplittableRandom r = new SplittableRandom(2);
         x = new float[COLS];
         for (int i = 0; i < COLS; i++) x[i] = (float) r.nextGaussian();

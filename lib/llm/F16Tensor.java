@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,33 +40,31 @@ public final class F16Tensor extends FloatTensor {
         }
     }
 
+    /**
+     * Half to float without a lookup table or a mask, in the loop: put the 15 magnitude bits where a float
+     * keeps them (shift by 13) and multiply by 2^112 to move the exponent bias from 15 to 127, exact for
+     * normal and subnormal halves. Infinities and NaNs (magnitude >= 0x7C00, so magnitude + 0x400 has bit
+     * 15 set) get the float's all-ones exponent OR-ed in, keeping their mantissa. The sign is bit 31 of the
+     * sign-extended half. (Written out here, not in a helper: C2 may compile a helper on its own and then
+     * box every vector that crosses the call; a compare-and-blend boxed its mask the same way.)
+     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length()) {
-            ShortVector h = ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN);
-            acc = toFloats(h).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector abs = bits.and(0x7FFF);
+            IntVector finite = abs.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector special = abs.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
+            FloatVector w = finite.or(special).or(bits.and(0x80000000)).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += getFloat(first + i) * x[xOffset + i];
         }
         return sum;
-    }
-
-    /**
-     * Half to float without a lookup table: put the 15 magnitude bits where a float keeps them (shift by
-     * 13) and multiply by 2^112 to move the exponent bias from 15 to 127. That is exact for normal and
-     * subnormal halves; infinities and NaNs (exponent 31) get the float's all-ones exponent instead.
-     */
-    static FloatVector toFloats(ShortVector h) {
-        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        IntVector abs = bits.and(0x7FFF);
-        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector shifted = abs.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = abs.compare(VectorOperators.GE, 0x7C00);
-        return finite.blend(shifted.or(0x7F800000), special).or(sign).reinterpretAsFloats();
     }
 }

@@ -1,7 +1,6 @@
 //SOURCES GgmlType.java
 //SOURCES GgufException.java
 //SOURCES Parallel.java
-//SOURCES Q8Activations.java
 //SOURCES F32Tensor.java
 //SOURCES F16Tensor.java
 //SOURCES BF16Tensor.java
@@ -40,6 +39,7 @@ public abstract sealed class FloatTensor
         permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
@@ -53,6 +53,8 @@ public abstract sealed class FloatTensor
      * slower) when a kernel grows past its inlining budget or a conversion's part is not a constant.
      */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    /** Ints with as many lanes as F: a byte load widens to PARTS of these. */
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
     /** Lanes per byte load; equal to F.length() except on 128-bit machines, where PARTS is 2. */
     static final int L = B.length();
     static final int PARTS = L / F.length();
@@ -138,23 +140,18 @@ public abstract sealed class FloatTensor
     public void dequantize(long offset, float[] out, int outOffset, int n) {
         checkRange(offset, n, out, outOffset);
         int bs = type.blockSize();
-        float[] tmp = null;
-        int i = 0;
-        while (i < n) {
-            long index = offset + i;
-            long block = index / bs;
-            int within = (int) (index % bs);
-            int take = Math.min(bs - within, n - i);
-            if (take == bs) {
-                dequantizeBlock(block, out, outOffset + i);
-            } else {
-                if (tmp == null) {
-                    tmp = new float[bs];
-                }
-                dequantizeBlock(block, tmp, 0);
-                System.arraycopy(tmp, within, out, outOffset + i, take);
-            }
-            i += take;
+        long block = offset / bs;
+        int within = (int) (offset % bs), i = 0;
+        float[] tmp = within != 0 || n % bs != 0 ? new float[bs] : null;
+        if (within != 0) { // a partial block first
+            dequantizeBlock(block++, tmp, 0);
+            i = Math.min(bs - within, n);
+            System.arraycopy(tmp, within, out, outOffset, i);
+        }
+        for (; i + bs <= n; i += bs) dequantizeBlock(block++, out, outOffset + i);
+        if (i < n) { // and a partial block last
+            dequantizeBlock(block, tmp, 0);
+            System.arraycopy(tmp, 0, out, outOffset + i, n - i);
         }
     }
 
@@ -204,32 +201,26 @@ public abstract sealed class FloatTensor
      * out[outOffset + r] = dot(r * cols, x, xOffset, cols). Rows are split across the shared thread pool.
      */
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int rows, int cols) {
-        if (rows < 0 || cols < 0 || (long) rows * cols > size) {
-            throw new IndexOutOfBoundsException(rows + " x " + cols + " does not fit in " + this);
-        }
-        Objects.checkFromIndexSize(xOffset, cols, x.length);
-        Objects.checkFromIndexSize(outOffset, rows, out.length);
-        Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                out[outOffset + r] = dot((long) r * cols, x, xOffset, cols);
-            }
-        });
+        matMul(x, xOffset, cols, out, outOffset, rows, rows, cols, 1);
     }
 
     /**
      * The matrix products of {@code n} tokens at once: for b in [0, n), out[outOffset + b*outStride + r] =
-     * dot(r * cols, x, xOffset + b*xStride, cols). Each thread takes a share of the rows and runs every token
-     * through a row while it is in the cache, so the weights are read from memory once per call, not n times.
+     * row r · x[xOffset + b*xStride ..+cols). One token (decoding) runs the type's own kernel on each row
+     * as it is read from the file. Several (prefill) decode a tile of rows to floats once and multiply it
+     * with every token while it is in the cache: the weights are unpacked once per call, not n times.
      */
     public void matMul(float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int rows, int cols, int n) {
         checkMatMul(x, xOffset, xStride, out, outOffset, outStride, rows, cols, n);
-        Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                for (int b = 0; b < n; b++) {
-                    out[outOffset + b * outStride + r] = dot((long) r * cols, x, xOffset + b * xStride, cols);
-                }
-            }
-        });
+        if (rows == 0 || n == 0) return;
+        MatMul job = MatMul.OF_THIS_THREAD.get().set(this, x, xOffset, xStride, out, outOffset, outStride, cols, n);
+        try {
+            // threads take tiles one after another, so a slower thread takes fewer; when decoding, four per
+            // thread: long runs of rows keep the CPU's prefetchers streaming the weights
+            Parallel.forTiles(rows, n == 1 ? Math.max(32, rows / (4 * Parallel.threads())) : MatMul.PREFILL_TILE, job);
+        } finally {
+            job.clear();
+        }
     }
 
     final void checkMatMul(float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int rows, int cols, int n) {
@@ -243,13 +234,114 @@ public abstract sealed class FloatTensor
     }
 
     /**
-     * This tensor prepared for fast matrix products with rows of {@code cols} elements: Q4_0 and Q8_0 return a
-     * tensor that also holds its rows repacked for the integer kernels (a copy the size of the original, made
-     * in parallel; the copied pages of the file mapping are handed back to the OS). Other types, shapes the
-     * kernels do not take, and machines without 256-bit vectors: this tensor itself.
+     * One matrix product as a task for the thread pool: its arguments in fields, so that a call allocates
+     * nothing (the decoding loop runs some 200 of them per token). One per calling thread.
      */
-    public FloatTensor forMatMul(int cols) {
-        return this;
+    private static final class MatMul implements Parallel.RangeTask {
+        /** Rows of weights a prefill tile decodes to floats at once (they stay in the cache for every token). */
+        static final int PREFILL_TILE = 16;
+        static final ThreadLocal<MatMul> OF_THIS_THREAD = ThreadLocal.withInitial(MatMul::new);
+        /** Each pool thread's decoded rows (PREFILL_TILE rows of floats); grown, never shrunk. */
+        private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+        private FloatTensor w;
+        private float[] x, out;
+        private int xOffset, xStride, outOffset, outStride, cols, n;
+
+        MatMul set(FloatTensor w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int cols, int n) {
+            this.w = w;
+            this.x = x;
+            this.xOffset = xOffset;
+            this.xStride = xStride;
+            this.out = out;
+            this.outOffset = outOffset;
+            this.outStride = outStride;
+            this.cols = cols;
+            this.n = n;
+            return this;
+        }
+
+        void clear() {
+            w = null;
+            x = out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (n == 1) {
+                for (int r = from; r < to; r++) out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
+                return;
+            }
+            float[][] holder = ROWS.get();
+            if (holder[0].length < (to - from) * cols) holder[0] = new float[PREFILL_TILE * cols];
+            float[] rows = holder[0];
+            for (int r = from; r < to; r++) w.dequantize((long) r * cols, rows, (r - from) * cols, cols);
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                for (int b = 0; b < n; b += 4) {
+                    boolean four = b + 4 <= n; // else the last 1-3 tokens, one at a time
+                    for (int t = b; t < (four ? b + 1 : n); t++) {
+                        dot4x4(rows, (r - from) * cols, cols, x, xOffset + t * xStride, four ? xStride : 0,
+                                out, outOffset + t * outStride + r, four ? outStride : 0);
+                    }
+                }
+            }
+            for (; r < to; r++) {
+                for (int b = 0; b < n; b++) out[outOffset + b * outStride + r] = dotFloats(rows, (r - from) * cols, x, xOffset + b * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * Four rows of floats (w[at], w[at + cols], ...) times four token vectors (x[xi], x[xi + xStride], ...):
+     * sixteen dot products, each weight and activation vector loaded once for four multiply-adds (the
+     * products of a batch are bound by loads, not by arithmetic). out[o + row + token * outStride]. A
+     * batch of fewer than 4 tokens passes xStride = outStride = 0 for the ones it lacks: they repeat a
+     * token, and their results land on its own.
+     */
+    static void dot4x4(float[] w, int at, int cols, float[] x, int xi, int xStride, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        int i = 0;
+        for (int end = F.loopBound(cols); i < end; i += F.length()) {
+            FloatVector w0 = FloatVector.fromArray(F, w, at + i), w1 = FloatVector.fromArray(F, w, at + cols + i);
+            FloatVector w2 = FloatVector.fromArray(F, w, at + 2 * cols + i), w3 = FloatVector.fromArray(F, w, at + 3 * cols + i);
+            FloatVector x0 = FloatVector.fromArray(F, x, xi + i);
+            a0 = w0.fma(x0, a0); a1 = w1.fma(x0, a1); a2 = w2.fma(x0, a2); a3 = w3.fma(x0, a3);
+            FloatVector x1 = FloatVector.fromArray(F, x, xi + xStride + i);
+            b0 = w0.fma(x1, b0); b1 = w1.fma(x1, b1); b2 = w2.fma(x1, b2); b3 = w3.fma(x1, b3);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * xStride + i);
+            c0 = w0.fma(x2, c0); c1 = w1.fma(x2, c1); c2 = w2.fma(x2, c2); c3 = w3.fma(x2, c3);
+            FloatVector x3 = FloatVector.fromArray(F, x, xi + 3 * xStride + i);
+            d0 = w0.fma(x3, d0); d1 = w1.fma(x3, d1); d2 = w2.fma(x3, d2); d3 = w3.fma(x3, d3);
+        }
+        // (cols is a multiple of F.length() for every quantized type; the tail is for odd F32/F16 widths)
+        for (int token = 3; token >= 0; token--) {
+            FloatVector r0 = token == 0 ? a0 : token == 1 ? b0 : token == 2 ? c0 : d0;
+            FloatVector r1 = token == 0 ? a1 : token == 1 ? b1 : token == 2 ? c1 : d1;
+            FloatVector r2 = token == 0 ? a2 : token == 1 ? b2 : token == 2 ? c2 : d2;
+            FloatVector r3 = token == 0 ? a3 : token == 1 ? b3 : token == 2 ? c3 : d3;
+            int xt = xi + token * xStride, ot = o + token * outStride;
+            float s0 = r0.reduceLanes(VectorOperators.ADD), s1 = r1.reduceLanes(VectorOperators.ADD);
+            float s2 = r2.reduceLanes(VectorOperators.ADD), s3 = r3.reduceLanes(VectorOperators.ADD);
+            for (int j = i; j < cols; j++) {
+                float xv = x[xt + j];
+                s0 += w[at + j] * xv; s1 += w[at + cols + j] * xv; s2 += w[at + 2 * cols + j] * xv; s3 += w[at + 3 * cols + j] * xv;
+            }
+            out[ot] = s0; out[ot + 1] = s1; out[ot + 2] = s2; out[ot + 3] = s3;
+        }
+    }
+
+    /** sum over i &lt; n of w[at + i] * x[xi + i]. */
+    static float dotFloats(float[] w, int at, float[] x, int xi, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            acc = FloatVector.fromArray(F, w, at + i).fma(FloatVector.fromArray(F, x, xi + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += w[at + i] * x[xi + i];
+        return sum;
     }
 
     @Override
@@ -355,12 +447,19 @@ public abstract sealed class FloatTensor
 
     /**
      * The eight (scale, min) pairs of a Q4_K/Q5_K super-block as floats, ds[at + j] = d * scale_j and
-     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}. Scalar, once per 256 values.
+     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}: the same values as
+     * {@link #kScale} and {@link #kMin}, gathered without branches into one byte per scale (and per min)
+     * of two longs. Once per 256 values.
      */
     static void kScalesMins(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
+        int u0 = data.get(I32_LE, packed), u1 = data.get(I32_LE, packed + 4), u2 = data.get(I32_LE, packed + 8);
+        // bytes 0-3: the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); bytes 4-7: a nibble of bytes 8-11
+        // below the top 2 bits of bytes 0-3 (scales) or 4-7 (mins)
+        long scales = (u0 & 0x3f3f3f3fL) | (long) ((u2 & 0x0f0f0f0f) | ((u0 >>> 6) & 0x03030303) << 4) << 32;
+        long mins = (u1 & 0x3f3f3f3fL) | (long) (((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 6) & 0x03030303) << 4) << 32;
         for (int j = 0; j < 8; j++) {
-            out[at + j] = d * kScale(data, packed, j);
-            out[at + 8 + j] = dmin * kMin(data, packed, j);
+            out[at + j] = d * (int) (scales >>> 8 * j & 0xFF);
+            out[at + 8 + j] = dmin * (int) (mins >>> 8 * j & 0xFF);
         }
     }
 

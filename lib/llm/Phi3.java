@@ -31,7 +31,7 @@ import java.util.Collection;
 public final class Phi3 implements AutoCloseable {
 
     /** Tokens run through the layers together during prefill (their buffers live in the {@link State}). */
-    public static final int PREFILL_BATCH = 16;
+    public static final int PREFILL_BATCH = 32;
 
     /** The hyper-parameters, from the {@code phi3.*} (or {@code llama.*}) metadata. */
     public record Config(String architecture, int contextLength, int embeddingLength, int blockCount, int headCount,
@@ -194,7 +194,7 @@ public final class Phi3 implements AutoCloseable {
         }
         outputNorm = vector("output_norm.weight", dim);
         // Files with tied embeddings have no lm_head of their own: the embedding matrix serves (as in llama.cpp).
-        output = has("output.weight") ? matrix("output.weight", dim, c.vocabSize()) : tokenEmbd.forMatMul(dim);
+        output = has("output.weight") ? matrix("output.weight", dim, c.vocabSize()) : tokenEmbd;
     }
 
     /** Opens a GGUF file (memory-mapped) and reads the model; {@link #close()} closes the file. */
@@ -299,10 +299,7 @@ public final class Phi3 implements AutoCloseable {
     /** Widths in long: for absurd hyper-parameters (refused here) dim + 2 * kvDim overflows an int. */
     private FloatTensor matrix(String name, long rowLength, long rows) {
         require(name, rowLength, rows);
-        // Q4_0 / Q8_0 matrices come back with their rows repacked for the integer kernels; the embedding is
-        // only read row by row (unless it doubles as the LM head), so it stays as mapped
-        FloatTensor t = gguf.tensor(name);
-        return name.equals("token_embd.weight") ? t : t.forMatMul((int) rowLength);
+        return gguf.tensor(name);
     }
 
     /** Small vectors (the norms' weights) are read once into an array. */

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -60,7 +61,8 @@ public final class Q4_KTensor extends FloatTensor {
 
     /**
      * Per sub-block: sum(value * x) = d1 * sum(q * x) - m1 * sum(x). Both sums are vector accumulators over
-     * the quants as they are (0..15), scale and min are applied once per 32 values.
+     * the quants as they are (0..15), scale and min are applied once per 32 values. The nibbles are split
+     * after widening to ints (x86 has no byte shifts).
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
@@ -68,7 +70,7 @@ public final class Q4_KTensor extends FloatTensor {
             return dotViaDecode(first, x, xOffset, blocks);
         }
         float[] sm = scratch();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), mins = acc;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             kScalesMins(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
@@ -76,17 +78,19 @@ public final class Q4_KTensor extends FloatTensor {
                 int xi = xOffset + b * BLOCK + 64 * c;
                 FloatVector qx1 = FloatVector.zero(F), qx2 = qx1, sx1 = qx1, sx2 = qx1;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector packed = loadBytes(data, base + 16 + 32 * c + k);
+                    IntVector packed = (IntVector) loadBytes(data, base + 16 + 32 * c + k).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     FloatVector x1 = FloatVector.fromArray(F, x, xi + k), x2 = FloatVector.fromArray(F, x, xi + 32 + k);
-                    qx1 = widen(packed.and((byte) 0x0F), 0).fma(x1, qx1);
-                    qx2 = widen(packed.lanewise(VectorOperators.LSHR, 4), 0).fma(x2, qx2);
+                    qx1 = ((FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0)).fma(x1, qx1);
+                    qx2 = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x2, qx2);
                     sx1 = sx1.add(x1);
                     sx2 = sx2.add(x2);
                 }
-                acc = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc).sub(sx1.mul(FloatVector.broadcast(F, sm[264 + 2 * c])));
-                acc = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc).sub(sx2.mul(FloatVector.broadcast(F, sm[265 + 2 * c])));
+                acc = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc);
+                acc = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc);
+                mins = sx1.fma(FloatVector.broadcast(F, sm[264 + 2 * c]), mins);
+                mins = sx2.fma(FloatVector.broadcast(F, sm[265 + 2 * c]), mins);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 }

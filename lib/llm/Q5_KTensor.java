@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -61,7 +62,7 @@ public final class Q5_KTensor extends FloatTensor {
 
     /**
      * Per sub-block: sum(value * x) = d1 * sum(q * x) - m1 * sum(x), as Q4_K; q = nibble + 16 * fifth bit,
-     * the bit masked in place and scaled by a power of two (exact; bit 7 reads as -128).
+     * put together in int lanes after widening (x86 has no byte shifts).
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
@@ -69,30 +70,31 @@ public final class Q5_KTensor extends FloatTensor {
             return dotViaDecode(first, x, xOffset, blocks);
         }
         float[] sm = scratch();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), mins = acc;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             kScalesMins(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
-            for (int c = 0; c < 4; c++) {
-                byte bit1 = (byte) (1 << (2 * c)), bit2 = (byte) (1 << (2 * c + 1));
-                FloatVector h1 = FloatVector.broadcast(F, 16f / bit1), h2 = FloatVector.broadcast(F, 16f / bit2);
+            for (int c = 0; c < 4; c++) { // sub-blocks 2c (low nibbles, bit 2c of qh) and 2c + 1 (high nibbles, bit 2c + 1)
                 int xi = xOffset + b * BLOCK + 64 * c;
                 FloatVector qx1 = FloatVector.zero(F), qx2 = qx1, sx1 = qx1, sx2 = qx1;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector packed = loadBytes(data, base + 48 + 32 * c + k);
-                    ByteVector qh = loadBytes(data, base + 16 + k);
+                    IntVector packed = (IntVector) loadBytes(data, base + 48 + 32 * c + k).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector qh = (IntVector) loadBytes(data, base + 16 + k).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    IntVector q1 = packed.and(0xF).or(qh.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector q2 = packed.lanewise(VectorOperators.LSHR, 4).or(qh.and(2).lanewise(VectorOperators.LSHL, 3));
                     FloatVector x1 = FloatVector.fromArray(F, x, xi + k), x2 = FloatVector.fromArray(F, x, xi + 32 + k);
-                    FloatVector q1 = widen(qh.and(bit1), 0).fma(h1, widen(packed.and((byte) 0x0F), 0));
-                    FloatVector q2 = widen(qh.and(bit2), 0).fma(h2, widen(packed.lanewise(VectorOperators.LSHR, 4), 0));
-                    qx1 = q1.fma(x1, qx1);
-                    qx2 = q2.fma(x2, qx2);
+                    qx1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x1, qx1);
+                    qx2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).fma(x2, qx2);
                     sx1 = sx1.add(x1);
                     sx2 = sx2.add(x2);
                 }
-                acc = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc).sub(sx1.mul(FloatVector.broadcast(F, sm[264 + 2 * c])));
-                acc = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc).sub(sx2.mul(FloatVector.broadcast(F, sm[265 + 2 * c])));
+                acc = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc);
+                acc = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc);
+                mins = sx1.fma(FloatVector.broadcast(F, sm[264 + 2 * c]), mins);
+                mins = sx2.fma(FloatVector.broadcast(F, sm[265 + 2 * c]), mins);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 }
