@@ -86,6 +86,9 @@ public class Benchmark implements Callable<Integer> {
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
+    @Option(names = "--jfr-allocations", description = "Record our decode loop with Java Flight Recorder and report every allocation in it.")
+    boolean jfrAllocations;
+
     @Option(names = "--child", hidden = true)
     String child;
 
@@ -173,6 +176,7 @@ public class Benchmark implements Callable<Integer> {
                 "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Benchmark.class.getName(),
                 "--child", engine, "--model", file.toString(), "--threads", String.valueOf(threads),
                 "--prompt", String.valueOf(promptTokens), "--generate", String.valueOf(newTokens)));
+        if (jfrAllocations) cmd.add("--jfr-allocations");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String line, result = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -244,10 +248,12 @@ public class Benchmark implements Callable<Integer> {
                 FloatTensor.setThreads(threads);
                 Phi3.State s = m.newState(promptTokens + newTokens);
                 long t1 = System.nanoTime();
-                int next = argmax(m.forward(s, promptIds(promptTokens)));
+                int[] next = {argmax(m.forward(s, promptIds(promptTokens)))};
+                jdk.jfr.Recording recording = jfrAllocations ? allocationRecording() : null;
                 long t2 = System.nanoTime();
-                for (int i = 1; i < newTokens; i++) next = argmax(m.forward(s, next));
+                for (int i = 1; i < newTokens; i++) next[0] = argmax(m.forward(s, next, 0, 1));
                 long t3 = System.nanoTime();
+                if (recording != null) reportAllocations(recording, newTokens - 1);
                 load = (t1 - t0) / 1e9;
                 ttft = (t2 - t1) / 1e9;
                 decode = (t3 - t2) / 1e9;
@@ -288,6 +294,43 @@ public class Benchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "RESULT loadSeconds=%.4f ttftSeconds=%.4f prefillTokS=%.4f decodeTokS=%.4f peakRssMiB=%.1f%n",
                 load, ttft, promptTokens / ttft, (newTokens - 1) / decode, peakRssKiB() / 1024.0);
         return 0;
+    }
+
+    /** Every allocation from now on: each new TLAB and each object allocated outside one (the JVM's own events). */
+    static jdk.jfr.Recording allocationRecording() {
+        jdk.jfr.Recording r = new jdk.jfr.Recording();
+        r.enable("jdk.ObjectAllocationInNewTLAB").withStackTrace();
+        r.enable("jdk.ObjectAllocationOutsideTLAB").withStackTrace();
+        r.start();
+        return r;
+    }
+
+    /** Prints on stderr how many allocation events the decode steps had on the engine's threads, and where. */
+    static void reportAllocations(jdk.jfr.Recording r, int steps) throws IOException {
+        r.stop();
+        Path file = Files.createTempFile("bench-allocations", ".jfr");
+        try {
+            r.dump(file);
+            Map<String, long[]> byFrame = new LinkedHashMap<>();
+            long events = 0, bytes = 0;
+            for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+                String thread = e.getThread() == null ? "" : e.getThread().getJavaName();
+                if (!thread.equals("main") && !thread.startsWith("llm-parallel-")) continue; // JFR's own threads
+                events++;
+                long size = e.hasField("tlabSize") ? e.getLong("tlabSize") : e.getLong("allocationSize");
+                bytes += size;
+                var frames = e.getStackTrace() == null ? List.<jdk.jfr.consumer.RecordedFrame>of() : e.getStackTrace().getFrames();
+                String where = frames.isEmpty() ? "(no stack)" : frames.get(0).getMethod().getType().getName() + "." + frames.get(0).getMethod().getName();
+                long[] c = byFrame.computeIfAbsent(where, k -> new long[2]);
+                c[0]++;
+                c[1] += size;
+            }
+            System.err.printf(Locale.ROOT, "  JFR: %d allocation events (%d bytes of TLABs and objects) in %d decode steps%n", events, bytes, steps);
+            byFrame.forEach((where, c) -> System.err.printf(Locale.ROOT, "    %6d events %10d bytes  %s%n", c[0], c[1], where));
+        } finally {
+            r.close();
+            Files.deleteIfExists(file);
+        }
     }
 
     static int argmax(float[] v) {

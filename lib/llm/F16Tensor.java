@@ -16,7 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class F16Tensor extends FloatTensor {
 
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     F16Tensor(MemorySegment data, long[] shape, long size) {
         super(GgmlType.F16, data, shape, size);
@@ -32,21 +31,34 @@ public final class F16Tensor extends FloatTensor {
         out[outOffset] = getFloat(block);
     }
 
+    /**
+     * Half to float without a lookup table or a mask: put the 15 magnitude bits where a float keeps them
+     * (shift by 13) and multiply by 2^112 to move the exponent bias from 15 to 127, exact for normal and
+     * subnormal halves. Infinities and NaNs (magnitude >= 0x7C00, so magnitude + 0x400 has bit 15 set) get
+     * the float's all-ones exponent OR-ed in, keeping their mantissa. The sign is bit 31 of the
+     * sign-extended half. (A compare-and-blend is shorter to write, but C2 boxed its mask.)
+     */
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
         checkRange(offset, n, out, outOffset);
-        for (int i = 0; i < n; i++) {
-            out[outOffset + i] = Float.float16ToFloat(data.getAtIndex(I16_LE, offset + i));
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector abs = bits.and(0x7FFF);
+            IntVector finite = abs.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector special = abs.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
+            finite.or(special).or(bits.and(0x80000000)).reinterpretAsFloats().intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
+            out[outOffset + i] = getFloat(offset + i);
         }
     }
 
     /**
-     * Half to float without a lookup table or a mask, in the loop: put the 15 magnitude bits where a float
-     * keeps them (shift by 13) and multiply by 2^112 to move the exponent bias from 15 to 127, exact for
-     * normal and subnormal halves. Infinities and NaNs (magnitude >= 0x7C00, so magnitude + 0x400 has bit
-     * 15 set) get the float's all-ones exponent OR-ed in, keeping their mantissa. The sign is bit 31 of the
-     * sign-extended half. (Written out here, not in a helper: C2 may compile a helper on its own and then
-     * box every vector that crosses the call; a compare-and-blend boxed its mask the same way.)
+     * The conversion of {@link #dequantize}, written out in the loop rather than shared through a helper:
+     * C2 may compile a helper on its own and then box every vector that crosses the call. (Decoding 256
+     * values into a buffer first and then multiplying was slower.)
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int n) {

@@ -385,7 +385,7 @@ public abstract sealed class FloatTensor
         return acc;
     }
 
-    /** Per-thread scratch for the K-quant kernels: a super-block's scales and mins as floats, at [256, 288). */
+    /** Per-thread scratch for the K-quant kernels: a decoded super-block at [0, 256), its scales and mins as floats at [256, 288). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256 + 32]);
 
     static float[] scratch() {
@@ -428,7 +428,7 @@ public abstract sealed class FloatTensor
      * vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
      */
     final float dotViaDecode(long first, float[] x, int xOffset, int blocks) {
-        float[] w = new float[256];
+        float[] w = scratch(); // [0, 256): the decoded super-block (dequantizeBlock keeps its scales above)
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             dequantizeBlock(first + b, w, 0);
@@ -447,20 +447,30 @@ public abstract sealed class FloatTensor
 
     /**
      * The eight (scale, min) pairs of a Q4_K/Q5_K super-block as floats, ds[at + j] = d * scale_j and
-     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}: the same values as
-     * {@link #kScale} and {@link #kMin}, gathered without branches into one byte per scale (and per min)
-     * of two longs. Once per 256 values.
+     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}.
      */
     static void kScalesMins(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
-        int u0 = data.get(I32_LE, packed), u1 = data.get(I32_LE, packed + 4), u2 = data.get(I32_LE, packed + 8);
-        // bytes 0-3: the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); bytes 4-7: a nibble of bytes 8-11
-        // below the top 2 bits of bytes 0-3 (scales) or 4-7 (mins)
-        long scales = (u0 & 0x3f3f3f3fL) | (long) ((u2 & 0x0f0f0f0f) | ((u0 >>> 6) & 0x03030303) << 4) << 32;
-        long mins = (u1 & 0x3f3f3f3fL) | (long) (((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 6) & 0x03030303) << 4) << 32;
+        long scales = kScales(data, packed), mins = kMins(data, packed);
         for (int j = 0; j < 8; j++) {
             out[at + j] = d * (int) (scales >>> 8 * j & 0xFF);
             out[at + 8 + j] = dmin * (int) (mins >>> 8 * j & 0xFF);
         }
+    }
+
+    /**
+     * The eight 6-bit scales of a Q4_K/Q5_K super-block, scale j in byte j, from the 12 packed bytes at
+     * {@code packed}: the values of {@link #kScale} gathered without branches. Bytes 0-3 are the low 6
+     * bits of bytes 0-3; bytes 4-7 a nibble of bytes 8-11 below the top 2 bits of bytes 0-3.
+     */
+    static long kScales(MemorySegment data, long packed) {
+        int u0 = data.get(I32_LE, packed), u2 = data.get(I32_LE, packed + 8);
+        return (u0 & 0x3f3f3f3fL) | (long) ((u2 & 0x0f0f0f0f) | ((u0 >>> 6) & 0x03030303) << 4) << 32;
+    }
+
+    /** The eight 6-bit mins, as {@link #kScales} (the values of {@link #kMin}): bytes 4-7, the high nibbles of 8-11. */
+    static long kMins(MemorySegment data, long packed) {
+        int u1 = data.get(I32_LE, packed + 4), u2 = data.get(I32_LE, packed + 8);
+        return (u1 & 0x3f3f3f3fL) | (long) (((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 6) & 0x03030303) << 4) << 32;
     }
 
     /** The 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at {@code at} (ggml's get_scale_min_k4). */
