@@ -172,8 +172,9 @@ public class Benchmark implements Callable<Integer> {
 
     Map<String, Double> child(String engine, Path file) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // the JVM's default options (garbage collector included), as `./jbang phi3` runs
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Benchmark.class.getName(),
+                "-cp", System.getProperty("java.class.path"), Benchmark.class.getName(),
                 "--child", engine, "--model", file.toString(), "--threads", String.valueOf(threads),
                 "--prompt", String.valueOf(promptTokens), "--generate", String.valueOf(newTokens)));
         if (jfrAllocations) cmd.add("--jfr-allocations");
@@ -250,10 +251,16 @@ public class Benchmark implements Callable<Integer> {
                 long t1 = System.nanoTime();
                 int[] next = {argmax(m.forward(s, promptIds(promptTokens)))};
                 jdk.jfr.Recording recording = jfrAllocations ? allocationRecording() : null;
+                java.time.Instant wallStart = java.time.Instant.now();
+                long[] stepEnds = new long[newTokens]; // nanoTime when each decode step ended (stepEnds[0]: the start)
                 long t2 = System.nanoTime();
-                for (int i = 1; i < newTokens; i++) next[0] = argmax(m.forward(s, next, 0, 1));
+                stepEnds[0] = t2;
+                for (int i = 1; i < newTokens; i++) {
+                    next[0] = argmax(m.forward(s, next, 0, 1));
+                    stepEnds[i] = System.nanoTime();
+                }
                 long t3 = System.nanoTime();
-                if (recording != null) reportAllocations(recording, newTokens - 1);
+                if (recording != null) reportAllocations(recording, wallStart, stepEnds);
                 load = (t1 - t0) / 1e9;
                 ttft = (t2 - t1) / 1e9;
                 decode = (t3 - t2) / 1e9;
@@ -305,28 +312,41 @@ public class Benchmark implements Callable<Integer> {
         return r;
     }
 
-    /** Prints on stderr how many allocation events the decode steps had on the engine's threads, and where. */
-    static void reportAllocations(jdk.jfr.Recording r, int steps) throws IOException {
+    /**
+     * Prints on stderr the bytes each decode step allocated on the engine's threads (main and the pool), and
+     * where in the engine. The first steps still run code that the JIT has not compiled yet (the interpreter
+     * and C1 allocate every vector); what counts is what the later steps allocate.
+     */
+    static void reportAllocations(jdk.jfr.Recording r, java.time.Instant wallStart, long[] stepEnds) throws IOException {
         r.stop();
         Path file = Files.createTempFile("bench-allocations", ".jfr");
         try {
             r.dump(file);
-            Map<String, long[]> byFrame = new LinkedHashMap<>();
-            long events = 0, bytes = 0;
+            int steps = stepEnds.length - 1;
+            long[] bytesPerStep = new long[steps];
+            Map<String, Long> byPlace = new java.util.TreeMap<>();
             for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
                 String thread = e.getThread() == null ? "" : e.getThread().getJavaName();
                 if (!thread.equals("main") && !thread.startsWith("llm-parallel-")) continue; // JFR's own threads
-                events++;
                 long size = e.hasField("tlabSize") ? e.getLong("tlabSize") : e.getLong("allocationSize");
-                bytes += size;
+                long at = stepEnds[0] + java.time.Duration.between(wallStart, e.getStartTime()).toNanos();
+                int step = 0;
+                while (step < steps - 1 && at > stepEnds[step + 1]) step++;
+                bytesPerStep[step] += size;
                 var frames = e.getStackTrace() == null ? List.<jdk.jfr.consumer.RecordedFrame>of() : e.getStackTrace().getFrames();
-                String where = frames.isEmpty() ? "(no stack)" : frames.get(0).getMethod().getType().getName() + "." + frames.get(0).getMethod().getName();
-                long[] c = byFrame.computeIfAbsent(where, k -> new long[2]);
-                c[0]++;
-                c[1] += size;
+                // the innermost frame of the engine (package llm), where an allocation inside the JDK comes from
+                String where = frames.stream().filter(f -> f.getMethod().getType().getName().startsWith("llm."))
+                        .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName())
+                        .findFirst().orElse("(elsewhere)");
+                byPlace.merge("step " + (step + 1 <= 8 ? String.valueOf(step + 1) : "9+") + "  " + where, size, Long::sum);
             }
-            System.err.printf(Locale.ROOT, "  JFR: %d allocation events (%d bytes of TLABs and objects) in %d decode steps%n", events, bytes, steps);
-            byFrame.forEach((where, c) -> System.err.printf(Locale.ROOT, "    %6d events %10d bytes  %s%n", c[0], c[1], where));
+            int clean = 0;
+            for (long b : bytesPerStep) if (b == 0) clean++;
+            long late = 0;
+            for (int i = 8; i < steps; i++) late += bytesPerStep[i];
+            System.err.printf(Locale.ROOT, "  JFR allocations: %d of %d decode steps allocated nothing; steps 9-%d allocated %d bytes%n",
+                    clean, steps, steps, late);
+            byPlace.forEach((where, bytes) -> System.err.printf(Locale.ROOT, "    %s: %d bytes%n", where, bytes));
         } finally {
             r.close();
             Files.deleteIfExists(file);
