@@ -20,6 +20,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
+import java.lang.management.ManagementFactory;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -139,6 +140,7 @@ public class Benchmark implements Callable<Integer> {
         List<String> names = Arrays.stream(engines.split(",")).map(String::trim).toList();
         Map<String, List<Map<String, Double>>> runs = new LinkedHashMap<>();
         for (String e : names) runs.put(e, new ArrayList<>());
+        readIntoPageCache(file);
         for (int rep = 0; rep < reps; rep++) {
             // alternate which engine goes first, so neither always gets the warmer page cache
             List<String> order = new ArrayList<>(names);
@@ -170,11 +172,24 @@ public class Benchmark implements Callable<Integer> {
         return result;
     }
 
+    /**
+     * Reads the whole file once, so that it sits in the OS page cache before the runs: both engines map it,
+     * and neither should measure the disk (a file read earlier may have been evicted since).
+     */
+    void readIntoPageCache(Path file) throws IOException {
+        if (!json) System.err.printf("  reading %s into the page cache ...%n", file.getFileName());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (ch.read(buffer.clear()) > 0) { }
+        }
+    }
+
     Map<String, Double> child(String engine, Path file) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // the JVM's default options (garbage collector included), as `./jbang phi3` runs
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Benchmark.class.getName(),
+        // the JVM options of this one, which the lib's //RUNTIME_OPTIONS gave it (the collector among them), as `./jbang phi3` runs
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Benchmark.class.getName(),
                 "--child", engine, "--model", file.toString(), "--threads", String.valueOf(threads),
                 "--prompt", String.valueOf(promptTokens), "--generate", String.valueOf(newTokens)));
         if (jfrAllocations) cmd.add("--jfr-allocations");

@@ -2,6 +2,7 @@
 //SOURCES Gguf.java
 //SOURCES FloatTensor.java
 //SOURCES GgufException.java
+//RUNTIME_OPTIONS -XX:+UseSerialGC -XX:PretenureSizeThreshold=1m
 package llm;
 
 import java.nio.file.Path;
@@ -23,6 +24,10 @@ import java.util.Collection;
  * GGUF names (llama.cpp) and Hugging Face names: token_embd = embed_tokens, attn_norm = input_layernorm,
  * attn_qkv = qkv_proj, attn_output = o_proj, ffn_norm = post_attention_layernorm, ffn_up = gate_up_proj
  * (gate rows first, then up), ffn_down = down_proj, output_norm = norm, output = lm_head.
+ *
+ * <p>The JVM options above: decoding allocates nothing, so the simplest collector is enough and keeps the
+ * heap small (G1 held ~350 MiB more); arrays of 1 MiB and more (the KV cache) go straight to the old
+ * generation, so no collection copies them while the model loads.
  *
  * <p>Files of architecture {@code llama} with Phi-3's shapes (split q/k/v and gate/up, as some early
  * conversions wrote them) are accepted too; like llama.cpp they get the NORM RoPE (adjacent pairs),
