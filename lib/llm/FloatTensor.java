@@ -11,6 +11,7 @@
 //SOURCES Q6_KTensor.java
 //COMPILE_OPTIONS --add-modules=jdk.incubator.vector
 //RUNTIME_OPTIONS --add-modules=jdk.incubator.vector
+//RUNTIME_OPTIONS -XX:CompileCommand=quiet -XX:CompileCommand=inline,llm.FloatTensor::loadBytes -XX:CompileCommand=inline,llm.FloatTensor::widen -XX:CompileCommand=inline,llm.FloatTensor::fmaBytes -XX:CompileCommand=inline,llm.FloatTensor::field -XX:CompileCommand=inline,llm.FloatTensor::storeQuant -XX:CompileCommand=inline,llm.FloatTensor::fmaBlock
 package llm;
 
 import java.lang.foreign.MemorySegment;
@@ -355,6 +356,9 @@ public abstract sealed class FloatTensor
     }
 
     // ---- helpers shared by the kernels ------------------------------------------------------------
+    // The vector helpers below are always inlined (the CompileCommand options at the top): once C2 has
+    // compiled one on its own, it refuses to inline the big result, and then boxes every vector that
+    // crosses the call (seen as tens of MB allocated per 64 decode steps, DecodeAllocationTest).
 
     static float f16(MemorySegment data, long byteOffset) {
         return Float.float16ToFloat(data.get(I16_LE, byteOffset));
