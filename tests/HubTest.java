@@ -166,7 +166,7 @@ class HubTest {
         env.put("HF_HOME", cache.resolve("hf").toString());
         Hub fromHome = Hub.fromEnvironment(env);
         assertEquals(cache.resolve("hf/hub"), fromHome.cacheDir());
-        assertEquals(URI.create("https://huggingface.co"), fromHome.endpoint());
+        assertEquals(URI.create(Hub.DEFAULT_ENDPOINT), fromHome.endpoint()); // the Hub's own address, never contacted here
         assertFalse(fromHome.offline());
 
         env.put("HF_HUB_CACHE", cache.resolve("elsewhere").toString());
@@ -223,11 +223,12 @@ class HubTest {
 
     @Test
     void resolveUrlsAreEncodedAsHuggingfaceHubDoes() {
-        Hub real = new Hub(cache, URI.create("https://huggingface.co/"), null, false);
-        assertEquals("https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/main/Phi-3-mini-4k-instruct-q4.gguf",
-                real.resolveUrl("microsoft/Phi-3-mini-4k-instruct-gguf", "Phi-3-mini-4k-instruct-q4.gguf", null).toString());
-        assertEquals("https://huggingface.co/gpt2/resolve/refs%2Fpr%2F1/a%20b/c%2Bd.json",
-                real.resolveUrl("gpt2", "a b/c+d.json", "refs/pr/1").toString());
+        // URLs are only built here, nothing is fetched; an endpoint with a trailing slash, as users write it
+        Hub local = new Hub(cache, URI.create("http://127.0.0.1:9/"), null, false);
+        assertEquals("http://127.0.0.1:9/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/main/Phi-3-mini-4k-instruct-q4.gguf",
+                local.resolveUrl("microsoft/Phi-3-mini-4k-instruct-gguf", "Phi-3-mini-4k-instruct-q4.gguf", null).toString());
+        assertEquals("http://127.0.0.1:9/gpt2/resolve/refs%2Fpr%2F1/a%20b/c%2Bd.json",
+                local.resolveUrl("gpt2", "a b/c+d.json", "refs/pr/1").toString());
     }
 
     @Test
