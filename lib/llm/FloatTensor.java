@@ -277,18 +277,17 @@ public abstract sealed class FloatTensor
             if (holder[0].length < (to - from) * cols) holder[0] = new float[PREFILL_TILE * cols];
             float[] rows = holder[0];
             for (int r = from; r < to; r++) w.dequantize((long) r * cols, rows, (r - from) * cols, cols);
-            int r = from;
+            // blocks of 4 rows x 4 tokens; the rows and tokens left over one dot product at a time
+            int r = from, whole = n / 4 * 4;
             for (; r + 4 <= to; r += 4) {
-                for (int b = 0; b < n; b += 4) {
-                    boolean four = b + 4 <= n; // else the last 1-3 tokens, one at a time
-                    for (int t = b; t < (four ? b + 1 : n); t++) {
-                        dot4x4(rows, (r - from) * cols, cols, x, xOffset + t * xStride, four ? xStride : 0,
-                                out, outOffset + t * outStride + r, four ? outStride : 0);
-                    }
+                for (int b = 0; b < whole; b += 4) {
+                    dot4x4(rows, (r - from) * cols, cols, x, xOffset + b * xStride, xStride, out, outOffset + b * outStride + r, outStride);
                 }
             }
-            for (; r < to; r++) {
-                for (int b = 0; b < n; b++) out[outOffset + b * outStride + r] = dotFloats(rows, (r - from) * cols, x, xOffset + b * xStride, cols);
+            for (int row = from; row < to; row++) {
+                for (int b = row < r ? whole : 0; b < n; b++) {
+                    out[outOffset + b * outStride + row] = dotFloats(rows, (row - from) * cols, x, xOffset + b * xStride, cols);
+                }
             }
         }
     }
@@ -296,9 +295,7 @@ public abstract sealed class FloatTensor
     /**
      * Four rows of floats (w[at], w[at + cols], ...) times four token vectors (x[xi], x[xi + xStride], ...):
      * sixteen dot products, each weight and activation vector loaded once for four multiply-adds (the
-     * products of a batch are bound by loads, not by arithmetic). out[o + row + token * outStride]. A
-     * batch of fewer than 4 tokens passes xStride = outStride = 0 for the ones it lacks: they repeat a
-     * token, and their results land on its own.
+     * products of a batch are bound by loads, not by arithmetic). Row k, token t goes to out[o + k + t * outStride].
      */
     static void dot4x4(float[] w, int at, int cols, float[] x, int xi, int xStride, float[] out, int o, int outStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -316,20 +313,22 @@ public abstract sealed class FloatTensor
             FloatVector x3 = FloatVector.fromArray(F, x, xi + 3 * xStride + i);
             d0 = w0.fma(x3, d0); d1 = w1.fma(x3, d1); d2 = w2.fma(x3, d2); d3 = w3.fma(x3, d3);
         }
-        // (cols is a multiple of F.length() for every quantized type; the tail is for odd F32/F16 widths)
-        for (int token = 3; token >= 0; token--) {
-            FloatVector r0 = token == 0 ? a0 : token == 1 ? b0 : token == 2 ? c0 : d0;
-            FloatVector r1 = token == 0 ? a1 : token == 1 ? b1 : token == 2 ? c1 : d1;
-            FloatVector r2 = token == 0 ? a2 : token == 1 ? b2 : token == 2 ? c2 : d2;
-            FloatVector r3 = token == 0 ? a3 : token == 1 ? b3 : token == 2 ? c3 : d3;
-            int xt = xi + token * xStride, ot = o + token * outStride;
-            float s0 = r0.reduceLanes(VectorOperators.ADD), s1 = r1.reduceLanes(VectorOperators.ADD);
-            float s2 = r2.reduceLanes(VectorOperators.ADD), s3 = r3.reduceLanes(VectorOperators.ADD);
-            for (int j = i; j < cols; j++) {
-                float xv = x[xt + j];
-                s0 += w[at + j] * xv; s1 += w[at + cols + j] * xv; s2 += w[at + 2 * cols + j] * xv; s3 += w[at + 3 * cols + j] * xv;
+        int o1 = o + outStride, o2 = o + 2 * outStride, o3 = o + 3 * outStride;
+        out[o] = a0.reduceLanes(VectorOperators.ADD); out[o + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = a2.reduceLanes(VectorOperators.ADD); out[o + 3] = a3.reduceLanes(VectorOperators.ADD);
+        out[o1] = b0.reduceLanes(VectorOperators.ADD); out[o1 + 1] = b1.reduceLanes(VectorOperators.ADD);
+        out[o1 + 2] = b2.reduceLanes(VectorOperators.ADD); out[o1 + 3] = b3.reduceLanes(VectorOperators.ADD);
+        out[o2] = c0.reduceLanes(VectorOperators.ADD); out[o2 + 1] = c1.reduceLanes(VectorOperators.ADD);
+        out[o2 + 2] = c2.reduceLanes(VectorOperators.ADD); out[o2 + 3] = c3.reduceLanes(VectorOperators.ADD);
+        out[o3] = d0.reduceLanes(VectorOperators.ADD); out[o3 + 1] = d1.reduceLanes(VectorOperators.ADD);
+        out[o3 + 2] = d2.reduceLanes(VectorOperators.ADD); out[o3 + 3] = d3.reduceLanes(VectorOperators.ADD);
+        // the last cols % F.length() elements (only odd F32/F16 widths have any)
+        for (int t = 0; t < 4; t++) {
+            for (int k = 0; k < 4; k++) {
+                float sum = 0f;
+                for (int j = i; j < cols; j++) sum += w[at + k * cols + j] * x[xi + t * xStride + j];
+                out[o + t * outStride + k] += sum;
             }
-            out[ot] = s0; out[ot + 1] = s1; out[ot + 2] = s2; out[ot + 3] = s3;
         }
     }
 
