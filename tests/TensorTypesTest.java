@@ -237,6 +237,35 @@ class TensorTypesTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void matMulOfSeveralTokensIsRowWiseDotOnEveryThreadCount(GgmlType type) {
+        Random rnd = new Random(37 + type.ordinal());
+        int cols = 2 * Math.max(64, type.blockSize()), xStride = cols + 5, outStride = 50;
+        for (int rows : new int[] {7, 40}) { // 40: more rows than one prefill tile (16)
+            byte[] bytes = randomBlocks(rnd, type, rows * cols);
+            FloatTensor t = FloatTensor.of(type, MemorySegment.ofArray(bytes), new long[] {cols, rows});
+            for (int n : new int[] {2, 5, 9}) { // a block of 4 tokens, and 1 left over; two blocks and 1
+                float[] x = gaussian(rnd, 3 + n * xStride, 1.0);
+                for (int threads : new int[] {1, 2, 3}) {
+                    FloatTensor.setThreads(threads);
+                    float[] out = new float[1 + n * outStride];
+                    t.matMul(x, 3, xStride, out, 1, outStride, rows, cols, n);
+                    for (int b = 0; b < n; b++) {
+                        for (int r = 0; r < rows; r++) {
+                            float expected = t.dotScalar((long) r * cols, x, 3 + b * xStride, cols);
+                            double scale = 0;
+                            for (int i = 0; i < cols; i++) scale += Math.abs(t.getFloat((long) r * cols + i) * x[3 + b * xStride + i]);
+                            String what = type + " row " + r + " of " + rows + ", token " + b + " of " + n + ", " + threads + " threads";
+                            assertEquals(expected, out[1 + b * outStride + r], 1e-5 * scale + 1e-30, what);
+                        }
+                    }
+                    assertEquals(0f, out[0]);
+                }
+            }
+        }
+    }
+
     @Test
     void rangesOutsideTheTensorAreRefused() {
         FloatTensor t = tensor(GgmlType.Q8_0, new byte[34 * 2], 64);

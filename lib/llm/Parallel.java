@@ -87,8 +87,8 @@ public final class Parallel {
             return;
         }
         Pool claimed = n > tile ? claimPool() : null;
-        if (claimed == null) {
-            task.run(0, n);
+        if (claimed == null) { // one thread, or called from a worker: the same tiles, in order
+            for (int from = 0; from < n; from += tile) task.run(from, Math.min(n, from + tile));
             return;
         }
         int tiles = (int) (((long) n + tile - 1) / tile);
