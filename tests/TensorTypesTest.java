@@ -93,12 +93,15 @@ class TensorTypesTest {
         byte[] bytes = randomBlocks(rnd, type, n);
         float[] expected = reference(type, bytes, n);
         FloatTensor t = tensor(type, bytes, n);
-        float[] x = new float[bs];
+        float[] x = new float[n];
         for (int i = 0; i < n; i++) {
             int block = i / bs * bs;
-            x[i - block] = 1f;
+            x[i - block] = 1f; // within one block (the kernels' one-block path)
             assertEquals(expected[i], t.dot(block, x, 0, bs), 0f, type + " element " + i); // 0f: +0 and -0 both fine
             x[i - block] = 0f;
+            x[i] = 1f; // and within two (Q4_0 and Q8_0 take blocks two at a time)
+            assertEquals(expected[i], t.dot(0, x, 0, n), 0f, type + " element " + i + " of two blocks");
+            x[i] = 0f;
         }
     }
 

@@ -11,7 +11,7 @@
 //SOURCES Q6_KTensor.java
 //COMPILE_OPTIONS --add-modules=jdk.incubator.vector
 //RUNTIME_OPTIONS --add-modules=jdk.incubator.vector
-//RUNTIME_OPTIONS -XX:CompileCommand=quiet -XX:CompileCommand=inline,llm.FloatTensor::loadBytes -XX:CompileCommand=inline,llm.FloatTensor::widen -XX:CompileCommand=inline,llm.FloatTensor::fmaBytes -XX:CompileCommand=inline,llm.FloatTensor::field -XX:CompileCommand=inline,llm.FloatTensor::storeQuant -XX:CompileCommand=inline,llm.FloatTensor::fmaBlock
+//RUNTIME_OPTIONS -XX:CompileCommand=quiet -XX:CompileCommand=inline,llm.FloatTensor::loadBytes -XX:CompileCommand=inline,llm.FloatTensor::widen -XX:CompileCommand=inline,llm.FloatTensor::fmaBytes -XX:CompileCommand=inline,llm.FloatTensor::field -XX:CompileCommand=inline,llm.FloatTensor::storeQuant
 package llm;
 
 import java.lang.foreign.MemorySegment;
@@ -359,8 +359,18 @@ public abstract sealed class FloatTensor
     // compiled one on its own, it refuses to inline the big result, and then boxes every vector that
     // crosses the call (seen as tens of MB allocated per 64 decode steps, DecodeAllocationTest).
 
+    /**
+     * Every fp16 value as a float (256 KB), as llama.cpp keeps one: a block's scale is then one load that
+     * the kernel broadcasts straight from memory, where converting took four instructions per block.
+     */
+    private static final float[] HALF_TO_FLOAT = new float[1 << 16];
+    static {
+        for (int h = 0; h < HALF_TO_FLOAT.length; h++) HALF_TO_FLOAT[h] = Float.float16ToFloat((short) h);
+    }
+    static final ValueLayout.OfChar U16_LE = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     static float f16(MemorySegment data, long byteOffset) {
-        return Float.float16ToFloat(data.get(I16_LE, byteOffset));
+        return HALF_TO_FLOAT[data.get(U16_LE, byteOffset)];
     }
 
     static int u8(MemorySegment data, long byteOffset) {
@@ -426,26 +436,20 @@ public abstract sealed class FloatTensor
     }
 
     /**
-     * A K-quant dot product by decoding each super-block to floats first ({@link #dequantizeBlock}, vector
-     * code) and then multiplying. The K-quant kernels use it where a byte load widens to more than one float
-     * vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
+     * A dot product by decoding blocks to floats first ({@link #dequantizeBlock}, vector code), up to 256
+     * values at a time, and then multiplying. The quantized kernels use it where a byte load widens to more
+     * than one float vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
      */
     final float dotViaDecode(long first, float[] x, int xOffset, int blocks) {
-        float[] w = scratch(); // [0, 256): the decoded super-block (dequantizeBlock keeps its scales above)
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            dequantizeBlock(first + b, w, 0);
-            acc = fmaBlock(w, x, xOffset + b * 256, acc);
+        float[] w = scratch(); // [0, 256): the decoded blocks (the K-quants' dequantizeBlock keeps scales above)
+        int bs = type.blockSize(), perStep = 256 / bs;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b += perStep) {
+            int n = Math.min(perStep, blocks - b);
+            for (int i = 0; i < n; i++) dequantizeBlock(first + b + i, w, i * bs);
+            sum += dotFloats(w, 0, x, xOffset + b * bs, n * bs);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** sum over i &lt; 256 of w[i] * x[xi + i]: the second half of a K-quant kernel (decode, then this). */
-    static FloatVector fmaBlock(float[] w, float[] x, int xi, FloatVector acc) {
-        for (int i = 0; i < 256; i += F.length()) {
-            acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xi + i), acc);
-        }
-        return acc;
+        return sum;
     }
 
     /**
