@@ -62,18 +62,26 @@ public final class F16Tensor extends FloatTensor {
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) {
-            IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN)
+        // two accumulators, so that two chains of multiply-adds run at once
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int i = 0, lanes = F.length();
+        for (int end = n - 2 * lanes; i <= end; i += 2 * lanes) {
+            IntVector bits0 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector abs = bits.and(0x7FFF);
-            IntVector finite = abs.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-            IntVector special = abs.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
-            FloatVector w = finite.or(special).or(bits.and(0x80000000)).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+            IntVector abs0 = bits0.and(0x7FFF);
+            IntVector finite0 = abs0.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector special0 = abs0.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
+            FloatVector w0 = finite0.or(special0).or(bits0.and(0x80000000)).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            IntVector bits1 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + lanes) * 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector abs1 = bits1.and(0x7FFF);
+            IntVector finite1 = abs1.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector special1 = abs1.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
+            FloatVector w1 = finite1.or(special1).or(bits1.and(0x80000000)).reinterpretAsFloats();
+            acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + lanes), acc1);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += getFloat(first + i) * x[xOffset + i];
         }
