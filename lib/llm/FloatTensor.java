@@ -11,7 +11,7 @@
 //SOURCES Q6_KTensor.java
 //COMPILE_OPTIONS --add-modules=jdk.incubator.vector
 //RUNTIME_OPTIONS --add-modules=jdk.incubator.vector
-//RUNTIME_OPTIONS -XX:CompileCommand=quiet -XX:CompileCommand=inline,llm.FloatTensor::loadBytes -XX:CompileCommand=inline,llm.FloatTensor::widen -XX:CompileCommand=inline,llm.FloatTensor::fmaBytes -XX:CompileCommand=inline,llm.FloatTensor::field -XX:CompileCommand=inline,llm.FloatTensor::storeQuant
+//RUNTIME_OPTIONS -XX:CompileCommand=quiet -XX:CompileCommand=inline,llm.FloatTensor::loadBytes -XX:CompileCommand=inline,llm.FloatTensor::widen -XX:CompileCommand=inline,llm.FloatTensor::fmaBytes -XX:CompileCommand=inline,llm.FloatTensor::field -XX:CompileCommand=inline,llm.FloatTensor::storeQuant -XX:CompileCommand=inline,llm.FloatTensor::kScalesMins16
 package llm;
 
 import java.lang.foreign.MemorySegment;
@@ -487,7 +487,8 @@ public abstract sealed class FloatTensor
     /**
      * The same values as {@link #kScalesMins}, d * scale_j at out[at + j] and dmin * min_j at out[at + 8 + j],
      * in 16 lanes of vector code instead of 16 scalar extractions (the 512-bit kernels; any machine runs it,
-     * only slowly without 512-bit vectors). No vector leaves this method, so it needs no inlining.
+     * only slowly without 512-bit vectors). Inlined like the helpers below: the kernels' accumulators are
+     * live across the call.
      */
     static void kScalesMins16(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
         ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, packed, ByteOrder.LITTLE_ENDIAN);
