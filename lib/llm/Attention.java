@@ -1,9 +1,16 @@
+//COMPILE_OPTIONS --add-modules=jdk.incubator.vector
+//RUNTIME_OPTIONS --add-modules=jdk.incubator.vector
 package llm;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The attention math of a transformer block, in plain float loops: softmax, RMSNorm, SiLU, the causal
  * mask, scaled dot-product attention, multi-head / grouped-query attention, RoPE and a blockwise
- * attention with an online softmax (the idea behind Flash attention).
+ * attention with an online softmax (the idea behind Flash attention). The two inner loops that every
+ * head runs at every position, {@link #dot} and {@link #weightedSum}, use the Vector API instead.
  *
  * <p>The same code serves two readers: the lessons print its steps on small matrices, and {@link Phi3}
  * runs it on every token. The kernels work on slices of flat arrays (an offset and a length) so that the
@@ -14,6 +21,8 @@ package llm;
  * starts at {@code t * kvHeads * headSize + g * headSize} (the same for values).
  */
 public final class Attention {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private Attention() {}
 
@@ -93,11 +102,20 @@ public final class Attention {
     // ---------------------------------------------------------------------------------------------
     // Scaled dot-product attention for one query over a slice of a KV cache
 
-    /** {@code a[aOff..aOff+n) · b[bOff..bOff+n)}. */
+    /**
+     * {@code a[aOff..aOff+n) · b[bOff..bOff+n)}, a vector of lanes at a time. (A plain loop adds one product
+     * at a time, each addition waiting for the one before, since float addition is not associative and the
+     * JIT keeps its order: at Phi-3's head size of 96 that made scoring a tenth of a decoded token's time.)
+     */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        float sum = 0f;
-        for (int i = 0; i < n; i++) sum += a[aOff + i] * b[bOff + i];
-        return sum;
+        FloatVector sum = FloatVector.zero(F);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            sum = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), sum);
+        }
+        float rest = 0f;
+        for (; i < n; i++) rest += a[aOff + i] * b[bOff + i];
+        return sum.reduceLanes(VectorOperators.ADD) + rest;
     }
 
     /**
@@ -109,14 +127,22 @@ public final class Attention {
         for (int t = 0; t < len; t++) scores[scoresOff + t] = scale * dot(q, qOff, keys, kvOff + t * stride, headSize);
     }
 
-    /** The weighted sum of values: {@code out = Σ_t probs[t] · v_t}, value t at {@code values[kvOff + t*stride]}. */
+    /**
+     * The weighted sum of values: {@code out = Σ_t probs[t] · v_t}, value t at {@code values[kvOff + t*stride]}.
+     * Position by position, a vector of lanes at a time.
+     */
     public static void weightedSum(float[] probs, int probsOff, float[] values, int kvOff, int stride, int len,
                                    int headSize, float[] out, int outOff) {
         java.util.Arrays.fill(out, outOff, outOff + headSize, 0f);
+        int vectors = F.loopBound(headSize);
         for (int t = 0; t < len; t++) {
             float p = probs[probsOff + t];
-            int v = kvOff + t * stride;
-            for (int i = 0; i < headSize; i++) out[outOff + i] += p * values[v + i];
+            int v = kvOff + t * stride, i = 0;
+            for (; i < vectors; i += F.length()) {
+                FloatVector.fromArray(F, values, v + i).fma(FloatVector.broadcast(F, p), FloatVector.fromArray(F, out, outOff + i))
+                        .intoArray(out, outOff + i);
+            }
+            for (; i < headSize; i++) out[outOff + i] += p * values[v + i];
         }
     }
 
