@@ -444,7 +444,7 @@ public abstract sealed class FloatTensor
      * than one float vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
      */
     final float dotViaDecode(long first, float[] x, int xOffset, int blocks) {
-        float[] w = scratch(); // [0, 256): the decoded blocks (the K-quants' dequantizeBlock keeps scales above)
+        float[] w = scratch(); // [0, 256): the decoded blocks
         int bs = type.blockSize(), perStep = 256 / bs;
         float sum = 0f;
         for (int b = 0; b < blocks; b += perStep) {
@@ -453,18 +453,6 @@ public abstract sealed class FloatTensor
             sum += dotFloats(w, 0, x, xOffset + b * bs, n * bs);
         }
         return sum;
-    }
-
-    /**
-     * The eight (scale, min) pairs of a Q4_K/Q5_K super-block as floats, ds[at + j] = d * scale_j and
-     * ms[at + 8 + j] = dmin * min_j, from the 12 packed bytes at {@code packed}.
-     */
-    static void kScalesMins(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
-        long scales = kScales(data, packed), mins = kMins(data, packed);
-        for (int j = 0; j < 8; j++) {
-            out[at + j] = d * (int) (scales >>> 8 * j & 0xFF);
-            out[at + 8 + j] = dmin * (int) (mins >>> 8 * j & 0xFF);
-        }
     }
 
     // The twelve packed bytes q of a Q4_K/Q5_K super-block hold scale j and min j (6 bits each) as ggml's
@@ -485,9 +473,9 @@ public abstract sealed class FloatTensor
     private static final VectorMask<Float> K_MINS = VectorMask.fromLong(FloatVector.SPECIES_512, 0xFF00);
 
     /**
-     * The same values as {@link #kScalesMins}, d * scale_j at out[at + j] and dmin * min_j at out[at + 8 + j],
-     * in 16 lanes of vector code instead of 16 scalar extractions (the 512-bit kernels; any machine runs it,
-     * only slowly without 512-bit vectors). Inlined like the helpers below: the kernels' accumulators are
+     * The values of {@link #kScales} and {@link #kMins} as floats, d * scale_j at out[at + j] and
+     * dmin * min_j at out[at + 8 + j], in 16 lanes of vector code instead of 16 scalar extractions (the
+     * 512-bit kernels; any machine runs it, only slowly without 512-bit vectors). Inlined like the helpers below: the kernels' accumulators are
      * live across the call.
      */
     static void kScalesMins16(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {

@@ -44,8 +44,9 @@ public final class Q5_KTensor extends FloatTensor {
     @Override
     void dequantizeBlock(long block, float[] out, int outOffset) {
         long base = block * BYTES;
-        float[] sm = scratch();
-        kScalesMins(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+        // the scales and mins stay packed in two longs until a sub-block needs its own, as in dotBlocksAnyWidth
+        float d = f16(data, base), dmin = f16(data, base + 2);
+        long scales = kScales(data, base + 4), mins = kMins(data, base + 4);
         for (int sub = 0; sub < 8; sub++) { // nibbles as Q4_K; the fifth bit is bit `sub` of qh[l]
             boolean high = sub % 2 == 1;
             byte mask = (byte) (high ? 0xF0 : 0x0F), bit = (byte) (1 << sub);
@@ -55,7 +56,8 @@ public final class Q5_KTensor extends FloatTensor {
             for (int k = 0; k < 32; k += L) {
                 storeQuant(field(data, q + k, mask), field(data, base + 16 + k, bit), FloatVector.broadcast(F, ns),
                         FloatVector.broadcast(F, hs), FloatVector.broadcast(F, 128 * ns + 128 * hs),
-                        FloatVector.broadcast(F, sm[256 + sub]), FloatVector.broadcast(F, sm[264 + sub]), out, o + k);
+                        FloatVector.broadcast(F, d * (int) (scales >>> 8 * sub & 0xFF)),
+                        FloatVector.broadcast(F, dmin * (int) (mins >>> 8 * sub & 0xFF)), out, o + k);
             }
         }
     }
