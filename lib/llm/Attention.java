@@ -137,10 +137,11 @@ public final class Attention {
         int vectors = F.loopBound(headSize);
         for (int t = 0; t < len; t++) {
             float p = probs[probsOff + t];
+            FloatVector weight = FloatVector.broadcast(F, p);
             int v = kvOff + t * stride, i = 0;
             for (; i < vectors; i += F.length()) {
-                FloatVector.fromArray(F, values, v + i).fma(FloatVector.broadcast(F, p), FloatVector.fromArray(F, out, outOff + i))
-                        .intoArray(out, outOff + i);
+                FloatVector sum = FloatVector.fromArray(F, out, outOff + i);
+                FloatVector.fromArray(F, values, v + i).fma(weight, sum).intoArray(out, outOff + i);
             }
             for (; i < headSize; i++) out[outOff + i] += p * values[v + i];
         }

@@ -1,6 +1,7 @@
 //SOURCES GgmlType.java
 //SOURCES GgufException.java
 //SOURCES Parallel.java
+//SOURCES Attention.java
 //SOURCES F32Tensor.java
 //SOURCES F16Tensor.java
 //SOURCES BF16Tensor.java
@@ -289,7 +290,7 @@ public abstract sealed class FloatTensor
             }
             for (int row = from; row < to; row++) {
                 for (int b = row < r ? whole : 0; b < n; b++) {
-                    out[outOffset + b * outStride + row] = dotFloats(rows, (row - from) * cols, x, xOffset + b * xStride, cols);
+                    out[outOffset + b * outStride + row] = Attention.dot(rows, (row - from) * cols, x, xOffset + b * xStride, cols);
                 }
             }
         }
@@ -333,18 +334,6 @@ public abstract sealed class FloatTensor
                 out[o + t * outStride + k] += sum;
             }
         }
-    }
-
-    /** sum over i &lt; n of w[at + i] * x[xi + i]. */
-    static float dotFloats(float[] w, int at, float[] x, int xi, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) {
-            acc = FloatVector.fromArray(F, w, at + i).fma(FloatVector.fromArray(F, x, xi + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += w[at + i] * x[xi + i];
-        return sum;
     }
 
     @Override
@@ -450,7 +439,7 @@ public abstract sealed class FloatTensor
         for (int b = 0; b < blocks; b += perStep) {
             int n = Math.min(perStep, blocks - b);
             for (int i = 0; i < n; i++) dequantizeBlock(first + b + i, w, i * bs);
-            sum += dotFloats(w, 0, x, xOffset + b * bs, n * bs);
+            sum += Attention.dot(w, 0, x, xOffset + b * bs, n * bs);
         }
         return sum;
     }
@@ -475,8 +464,8 @@ public abstract sealed class FloatTensor
     /**
      * The values of {@link #kScales} and {@link #kMins} as floats, d * scale_j at out[at + j] and
      * dmin * min_j at out[at + 8 + j], in 16 lanes of vector code instead of 16 scalar extractions (the
-     * 512-bit kernels; any machine runs it, only slowly without 512-bit vectors). Inlined like the helpers below: the kernels' accumulators are
-     * live across the call.
+     * 512-bit kernels; any machine runs it, only slowly without 512-bit vectors). Inlined like the helpers
+     * below: the kernels' accumulators are live across the call.
      */
     static void kScalesMins16(MemorySegment data, long packed, float d, float dmin, float[] out, int at) {
         ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, packed, ByteOrder.LITTLE_ENDIAN);

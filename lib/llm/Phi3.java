@@ -143,8 +143,8 @@ public final class Phi3 implements AutoCloseable {
         private void ensureCapacity(int tokens) {
             if (tokens <= capacity) return;
             long bytesPerPosition = 2L * keyCache.length * model.config.kvDim() * Float.BYTES; // a key and a value per layer
-            int whole = (int) Math.min(maxTokens, Math.max(1, WHOLE_CACHE_BYTES / bytesPerPosition));
-            grow(Math.min(maxTokens, Math.max(tokens, capacity == 0 ? whole : 2 * capacity)));
+            long first = Math.max(1, WHOLE_CACHE_BYTES / bytesPerPosition);
+            grow((int) Math.min(maxTokens, Math.max(tokens, capacity == 0 ? first : 2L * capacity)));
         }
 
         /** Tokens in the KV cache (the position the next token gets). */
