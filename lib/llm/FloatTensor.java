@@ -141,6 +141,49 @@ public abstract sealed class FloatTensor
      */
     abstract float dotBlocks(long firstBlock, float[] x, int xOffset, int blocks);
 
+    /**
+     * Whether this type's kernel reads the sums of x over each sub-block of 32 ({@link #subBlockSums}):
+     * Q4_K and Q5_K subtract min_j * sum(x over sub-block j), and a matrix-vector product computes those
+     * sums once for all its rows instead of once per row.
+     */
+    boolean takesSubBlockSums() {
+        return false;
+    }
+
+    /** {@link #dotBlocks} over 256-value super-blocks, with the sums of x from {@link #subBlockSums} (from xOffset). */
+    float dotBlocks(long firstBlock, float[] x, int xOffset, int blocks, float[] xSums) {
+        throw new UnsupportedOperationException(type + " takes no sub-block sums");
+    }
+
+    /**
+     * The sums of x[xOffset ..+ 256 * superBlocks) over each run of 32, 16 floats per super-block b:
+     * out[16 b + j] = 0 and out[16 b + 8 + j] = sum of sub-block j, lined up with the 8 scales and 8 mins
+     * of {@link #kScalesMins16}, so that one multiply-add of the two vectors gives a super-block's mins
+     * times sums. Returns out, or a new array when out is too short.
+     */
+    static float[] subBlockSums(float[] x, int xOffset, int superBlocks, float[] out) {
+        float[] sums = out.length >= 16 * superBlocks ? out : new float[16 * superBlocks];
+        for (int b = 0; b < superBlocks; b++) {
+            for (int j = 0; j < 8; j++) {
+                float sum = 0f;
+                for (int k = xOffset + 256 * b + 32 * j, end = k + 32; k < end; k++) sum += x[k];
+                sums[16 * b + j] = 0f;
+                sums[16 * b + 8 + j] = sum;
+            }
+        }
+        return sums;
+    }
+
+    /** Per-thread sums for {@link #dot} on the types that take them (a matrix product keeps its own). */
+    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** {@link #dotBlocks} with x's sub-block sums computed here: what dot() runs on Q4_K and Q5_K. */
+    final float dotBlocksSummingX(long firstBlock, float[] x, int xOffset, int blocks) {
+        float[][] holder = X_SUMS.get();
+        holder[0] = subBlockSums(x, xOffset, blocks, holder[0]);
+        return dotBlocks(firstBlock, x, xOffset, blocks, holder[0]);
+    }
+
     /** Decodes elements [offset, offset + n) into out[outOffset...]; the same values {@link #getFloat} gives. */
     public void dequantize(long offset, float[] out, int outOffset, int n) {
         checkRange(offset, n, out, outOffset);
@@ -252,6 +295,9 @@ public abstract sealed class FloatTensor
         private FloatTensor w;
         private float[] x, out;
         private int xOffset, xStride, outOffset, outStride, cols, n;
+        /** x's sub-block sums when decoding with a type that takes them, else null; its array is kept in sumsBuffer. */
+        private float[] xSums;
+        private float[] sumsBuffer = new float[0];
 
         MatMul set(FloatTensor w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int cols, int n) {
             this.w = w;
@@ -263,16 +309,24 @@ public abstract sealed class FloatTensor
             this.outStride = outStride;
             this.cols = cols;
             this.n = n;
+            if (n == 1 && w.takesSubBlockSums() && cols % 256 == 0) {
+                xSums = sumsBuffer = subBlockSums(x, xOffset, cols / 256, sumsBuffer);
+            }
             return this;
         }
 
         void clear() {
             w = null;
-            x = out = null;
+            x = out = xSums = null;
         }
 
         @Override
         public void run(int from, int to) {
+            if (n == 1 && xSums != null) { // whole super-blocks per row: the kernel itself, with the sums
+                int blocks = cols / 256;
+                for (int r = from; r < to; r++) out[outOffset + r] = w.dotBlocks((long) r * blocks, x, xOffset, blocks, xSums);
+                return;
+            }
             if (n == 1) {
                 for (int r = from; r < to; r++) out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
                 return;

@@ -61,40 +61,45 @@ public final class Q4_KTensor extends FloatTensor {
         }
     }
 
-    /**
-     * Per sub-block: sum(value * x) = d1 * sum(q * x) - m1 * sum(x). Both sums are vector accumulators over
-     * the quants as they are (0..15), scale and min are applied once per 32 values. The nibbles are split
-     * after widening to ints (x86 has no byte shifts).
-     *
-     * <p>With 512-bit vectors a super-block's scales and mins are decoded in one vector step
-     * ({@link #kScalesMins16}) and broadcast from memory, and each pair of sub-blocks is two loads, written
-     * out: 2x faster than extracting 16 scales in scalar code inside loops over chunks and loads.
-     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
-        if (L != 16) return dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return L == 16 ? dotBlocksSummingX(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+    }
+
+    @Override
+    boolean takesSubBlockSums() {
+        return L == 16;
+    }
+
+    /**
+     * Per sub-block j: sum(value * x) = d * scale_j * sum(q * x) - dmin * min_j * sum(x). The first sum is
+     * a vector accumulator over the quants as they are (0..15), times the scale once per 32 values; the
+     * sums of x come from xSums (the same for every row of a matrix), so a super-block's mins cost one
+     * multiply-add of its 8 scales and 8 mins with them. The nibbles are split after widening to ints
+     * (x86 has no byte shifts). 512-bit vectors only: the super-block's scales and mins are decoded in one
+     * vector step ({@link #kScalesMins16}), and each pair of sub-blocks is two loads, written out.
+     */
+    @Override
+    float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
         float[] sm = scratch(); // [256, 272): this super-block's scales and mins times d and dmin
-        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, min1 = acc1, min2 = acc1;
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, mins = acc1;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+            mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
             for (int c = 0; c < 4; c++) { // 32 bytes: low nibbles are sub-block 2c, high nibbles 2c + 1
                 int xi = xOffset + b * BLOCK + 64 * c;
                 IntVector p0 = (IntVector) loadBytes(data, base + 16 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector p1 = (IntVector) loadBytes(data, base + 32 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector x10 = FloatVector.fromArray(F, x, xi), x11 = FloatVector.fromArray(F, x, xi + 16);
-                FloatVector x20 = FloatVector.fromArray(F, x, xi + 32), x21 = FloatVector.fromArray(F, x, xi + 48);
-                FloatVector qx1 = ((FloatVector) p0.and(0xF).convert(VectorOperators.I2F, 0)).mul(x10);
-                qx1 = ((FloatVector) p1.and(0xF).convert(VectorOperators.I2F, 0)).fma(x11, qx1);
-                FloatVector qx2 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x20);
-                qx2 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x21, qx2);
+                FloatVector qx1 = ((FloatVector) p0.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                qx1 = ((FloatVector) p1.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), qx1);
+                FloatVector qx2 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
+                qx2 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), qx2);
                 acc1 = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc1);
                 acc2 = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc2);
-                min1 = x10.add(x11).fma(FloatVector.broadcast(F, sm[264 + 2 * c]), min1);
-                min2 = x20.add(x21).fma(FloatVector.broadcast(F, sm[265 + 2 * c]), min2);
             }
         }
-        return acc1.add(acc2).sub(min1.add(min2)).reduceLanes(VectorOperators.ADD);
+        return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */

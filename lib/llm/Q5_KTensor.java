@@ -62,21 +62,29 @@ public final class Q5_KTensor extends FloatTensor {
         }
     }
 
-    /**
-     * Per sub-block: sum(value * x) = d1 * sum(q * x) - m1 * sum(x), as Q4_K; q = nibble + 16 * fifth bit,
-     * put together in int lanes after widening (x86 has no byte shifts).
-     *
-     * <p>With 512-bit vectors: scales and mins for a super-block in one vector step (kScalesMins16), and
-     * the loads of a sub-block pair written out, as Q4_K does (2x faster than the general loops).
-     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
-        if (L != 16) return dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return L == 16 ? dotBlocksSummingX(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+    }
+
+    @Override
+    boolean takesSubBlockSums() {
+        return L == 16;
+    }
+
+    /**
+     * As Q4_K's kernel (the mins from x's sub-block sums, one multiply-add per super-block), with
+     * q = nibble + 16 * fifth bit, put together in int lanes after widening (x86 has no byte shifts).
+     * 512-bit vectors only.
+     */
+    @Override
+    float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
         float[] sm = scratch(); // [256, 272): this super-block's scales and mins times d and dmin
-        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, min1 = acc1, min2 = acc1;
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, mins = acc1;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+            mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
             IntVector qh0 = (IntVector) loadBytes(data, base + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             IntVector qh1 = (IntVector) loadBytes(data, base + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             for (int c = 0; c < 4; c++) { // sub-blocks 2c (low nibbles, bit 2c of qh) and 2c + 1 (high nibbles, bit 2c + 1)
@@ -84,21 +92,19 @@ public final class Q5_KTensor extends FloatTensor {
                 IntVector p0 = (IntVector) loadBytes(data, base + 48 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector p1 = (IntVector) loadBytes(data, base + 64 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector h0 = qh0.lanewise(VectorOperators.LSHR, 2 * c), h1 = qh1.lanewise(VectorOperators.LSHR, 2 * c);
-                FloatVector x10 = FloatVector.fromArray(F, x, xi), x11 = FloatVector.fromArray(F, x, xi + 16);
-                FloatVector x20 = FloatVector.fromArray(F, x, xi + 32), x21 = FloatVector.fromArray(F, x, xi + 48);
-                FloatVector qx1 = ((FloatVector) p0.and(0xF).or(h0.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).mul(x10);
-                qx1 = ((FloatVector) p1.and(0xF).or(h1.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).fma(x11, qx1);
+                FloatVector qx1 = ((FloatVector) p0.and(0xF).or(h0.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, x, xi));
+                qx1 = ((FloatVector) p1.and(0xF).or(h1.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, x, xi + 16), qx1);
                 FloatVector qx2 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).or(h0.and(2).lanewise(VectorOperators.LSHL, 3))
-                        .convert(VectorOperators.I2F, 0)).mul(x20);
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
                 qx2 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).or(h1.and(2).lanewise(VectorOperators.LSHL, 3))
-                        .convert(VectorOperators.I2F, 0)).fma(x21, qx2);
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), qx2);
                 acc1 = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc1);
                 acc2 = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc2);
-                min1 = x10.add(x11).fma(FloatVector.broadcast(F, sm[264 + 2 * c]), min1);
-                min2 = x20.add(x21).fma(FloatVector.broadcast(F, sm[265 + 2 * c]), min2);
             }
         }
-        return acc1.add(acc2).sub(min1.add(min2)).reduceLanes(VectorOperators.ADD);
+        return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */
