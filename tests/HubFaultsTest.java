@@ -409,7 +409,7 @@ class HubFaultsTest {
     @Test
     void aProcessStoppedBySigintLeavesAnIncompleteThatTheNextRunResumes() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/bin/kill")) || Files.isExecutable(Path.of("/usr/bin/kill")), "needs kill(1)");
-        server.slow(10_000, 25);
+        server.slow(10_000, 100); // ~3 s of body: on a busy machine, starting kill(1) took long enough for 0.75 s to finish
         Process other = HubProcess.start(cache, server.endpoint(), REPO, FILE);
         try {
             waitUntil(() -> Files.exists(incomplete) && size(incomplete) >= 30_000);
