@@ -309,9 +309,8 @@ public abstract sealed class FloatTensor
             this.outStride = outStride;
             this.cols = cols;
             this.n = n;
-            if (n == 1 && w.takesSubBlockSums() && cols % 256 == 0) {
-                xSums = sumsBuffer = subBlockSums(x, xOffset, cols / 256, sumsBuffer);
-            }
+            boolean sums = n == 1 && w.takesSubBlockSums() && cols % 256 == 0;
+            xSums = sums ? (sumsBuffer = subBlockSums(x, xOffset, cols / 256, sumsBuffer)) : null;
             return this;
         }
 
