@@ -321,7 +321,7 @@ public abstract sealed class FloatTensor
 
         @Override
         public void run(int from, int to) {
-            if (n == 1 && xSums != null) { // whole super-blocks per row: the kernel itself, with the sums
+            if (xSums != null) { // decoding, whole super-blocks per row: the kernel itself, with the sums
                 int blocks = cols / 256;
                 for (int r = from; r < to; r++) out[outOffset + r] = w.dotBlocks((long) r * blocks, x, xOffset, blocks, xSums);
                 return;
