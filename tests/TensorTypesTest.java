@@ -208,14 +208,15 @@ class TensorTypesTest {
     void dotAgreesWithDotScalarAndTheExactSum(GgmlType type) {
         Random rnd = new Random(23 + type.ordinal());
         int bs = type.blockSize();
-        int n = 3 * Math.max(256, bs);
+        int n = 18 * 256; // more than 4096: rows that long take the long-row kernels (FloatTensor.LONG_ROW)
         byte[] bytes = randomBlocks(rnd, type, n);
         float[] mag = new float[n];
         float[] w = reference(type, bytes, n, mag);
         FloatTensor t = tensor(type, bytes, n);
         float[] x = gaussian(rnd, n + 5, 1.0);
         // whole blocks, then ranges with a partial block at either end, then tiny ones
-        int[][] ranges = {{0, n, 0}, {bs, n - bs, 3}, {1, n - 1, 0}, {7, n - 20, 5}, {bs - 1, 2, 1}, {0, 1, 0}, {n - 3, 3, 2}, {5, 0, 0}};
+        int[][] ranges = {{0, n, 0}, {0, 768, 0}, {bs, n - bs, 3}, {bs, 768, 3}, {1, n - 1, 0}, {7, n - 20, 5}, {7, 700, 5},
+                {bs - 1, 2, 1}, {0, 1, 0}, {n - 3, 3, 2}, {5, 0, 0}};
         for (int[] r : ranges) {
             long offset = r[0];
             int len = r[1], xOff = r[2];
@@ -242,21 +243,59 @@ class TensorTypesTest {
     @EnumSource(GgmlType.class)
     void matVecIsRowWiseDotOnEveryThreadCount(GgmlType type) {
         Random rnd = new Random(31 + type.ordinal());
-        int cols = 2 * Math.max(64, type.blockSize());
-        for (int rows : new int[] {1, 7, 13}) {
+        int bs = type.blockSize();
+        // an even and an odd number of blocks per row (kernels take blocks in pairs); 70 rows: several
+        // decode tiles (32 rows or more each)
+        for (int cols : new int[] {2 * Math.max(64, bs), 5 * Math.max(32, bs) + (bs == 1 ? 3 : 0)}) {
+            for (int rows : new int[] {1, 7, 13, 70}) {
+                byte[] bytes = randomBlocks(rnd, type, rows * cols);
+                FloatTensor t = FloatTensor.of(type, MemorySegment.ofArray(bytes), new long[] {cols, rows});
+                float[] x = gaussian(rnd, cols + 3, 1.0);
+                float[] expected = new float[rows];
+                for (int r = 0; r < rows; r++) {
+                    expected[r] = t.dot((long) r * cols, x, 3, cols);
+                }
+                for (int threads : new int[] {1, 2, 3}) {
+                    FloatTensor.setThreads(threads);
+                    float[] out = new float[rows + 4];
+                    t.matVec(x, 3, out, 2, rows, cols);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(expected[r], out[2 + r], type + " row " + r + " of " + rows + " x " + cols + " with " + threads + " threads");
+                    }
+                    assertEquals(0f, out[0]);
+                    assertEquals(0f, out[rows + 3]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows longer than 4096 (FloatTensor.LONG_ROW) go through the kernels four rows at a time. Within
+     * rounding of dot, not bit for bit: a row this long runs long enough for C2 to compile the kernel
+     * while the test runs, and the Vector API's interpreted reduceLanes adds the lanes in another order.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void matVecOfLongRowsIsRowWiseDotWithinRounding(GgmlType type) {
+        Random rnd = new Random(41 + type.ordinal());
+        int bs = type.blockSize(), cols = 4096 + 2 * Math.max(32, bs) + (bs == 1 ? 3 : 0);
+        for (int rows : new int[] {7, 70}) {
             byte[] bytes = randomBlocks(rnd, type, rows * cols);
+            float[] mag = new float[rows * cols];
+            reference(type, bytes, rows * cols, mag);
             FloatTensor t = FloatTensor.of(type, MemorySegment.ofArray(bytes), new long[] {cols, rows});
             float[] x = gaussian(rnd, cols + 3, 1.0);
-            float[] expected = new float[rows];
-            for (int r = 0; r < rows; r++) {
-                expected[r] = t.dot((long) r * cols, x, 3, cols);
-            }
             for (int threads : new int[] {1, 2, 3}) {
                 FloatTensor.setThreads(threads);
                 float[] out = new float[rows + 4];
                 t.matVec(x, 3, out, 2, rows, cols);
                 for (int r = 0; r < rows; r++) {
-                    assertEquals(expected[r], out[2 + r], type + " row " + r + " of " + rows + " with " + threads + " threads");
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) magnitude += (double) mag[r * cols + i] * Math.abs(x[3 + i]);
+                    double bound = 2 * (cols + 2) * U * magnitude; // each within (n + 2) u sum|terms| of the exact sum
+                    float dot = t.dot((long) r * cols, x, 3, cols);
+                    assertTrue(Math.abs(out[2 + r] - dot) <= bound,
+                            type + " row " + r + " of " + rows + " x " + cols + " with " + threads + " threads: " + out[2 + r] + " vs dot " + dot);
                 }
                 assertEquals(0f, out[0]);
                 assertEquals(0f, out[rows + 3]);
