@@ -153,8 +153,8 @@ public abstract sealed class FloatTensor
     /**
      * {@link #dotBlocks} on four rows of {@code blocks} blocks each, one after another from block firstBlock:
      * out[outOffset + k] = dotBlocks(firstBlock + k * blocks, x, xOffset, blocks), bit for bit when both
-     * run in the same JIT tier (the interpreted reduceLanes adds lanes in another order). Types whose kernel reads the rows side by side, each piece of x once
-     * for all four, override it.
+     * run in the same JIT tier (the interpreted reduceLanes adds lanes in another order). Types whose
+     * kernel reads the rows side by side, each x vector loaded once for all four, override it.
      */
     void dotBlocks4(long firstBlock, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
         for (int k = 0; k < 4; k++) out[outOffset + k] = dotBlocks(firstBlock + (long) k * blocks, x, xOffset, blocks);
