@@ -431,8 +431,9 @@ public abstract sealed class FloatTensor
     /**
      * Every fp16 value as a float (256 KB), as llama.cpp keeps one: a block's scale is then one load that
      * the kernel broadcasts straight from memory, where converting took four instructions per block.
+     * Package-private for the kernels that index it themselves instead of calling {@link #f16}.
      */
-    private static final float[] HALF_TO_FLOAT = new float[1 << 16];
+    static final float[] HALF_TO_FLOAT = new float[1 << 16];
     static {
         for (int h = 0; h < HALF_TO_FLOAT.length; h++) HALF_TO_FLOAT[h] = Float.float16ToFloat((short) h);
     }

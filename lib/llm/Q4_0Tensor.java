@@ -4,6 +4,7 @@
 package llm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -57,9 +58,12 @@ public final class Q4_0Tensor extends FloatTensor {
      *
      * <p>With 512-bit vectors a block's 16 bytes are one load, and the loop over blocks is the only loop:
      * C2 unrolls only innermost loops, and with a loop over a block's bytes inside it, even one that runs
-     * once, the kernel was 1.3x slower. It takes two blocks per step into two accumulators, so that two
-     * chains of multiply-adds run at once. Written out in one method: C2 may compile a helper on its own
-     * and then box every vector that crosses the call. Other vector sizes: {@link #dotBlocksAnyWidth}.
+     * once, the kernel was 1.3x slower. It takes four blocks per step (a step's bookkeeping, about half of
+     * C2's loop, then counts once per four: 1.1x) into two accumulators, so that two chains of multiply-adds
+     * run at once. Written out in one method that calls the Vector API and MemorySegment directly, not the
+     * lib's helpers ({@link #loadBytes}, {@link #f16}): past a budget of nodes C2 stops inlining every call
+     * but the JDK's own {@code @ForceInline} methods, and a call it does not inline boxes every vector that
+     * crosses it. Other vector sizes: {@link #dotBlocksAnyWidth}.
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
@@ -67,24 +71,83 @@ public final class Q4_0Tensor extends FloatTensor {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         long base = first * BYTES;
         int b = 0, xi = xOffset;
-        for (; b + 2 <= blocks; b += 2, base += 2 * BYTES, xi += 2 * BLOCK) {
-            IntVector q0 = (IntVector) loadBytes(data, base + 2).lanewise(VectorOperators.XOR, (byte) 0x88)
+        for (; b + 4 <= blocks; b += 4, base += 4 * BYTES, xi += 4 * BLOCK) {
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.XOR, (byte) 0x88)
                     .convertShape(VectorOperators.B2I, I, 0);
             FloatVector sum0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
                     .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi));
             sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.fromArray(F, x, xi + 16), sum0);
-            acc0 = sum0.fma(FloatVector.broadcast(F, f16(data, base)), acc0);
-            IntVector q1 = (IntVector) loadBytes(data, base + BYTES + 2).lanewise(VectorOperators.XOR, (byte) 0x88)
+            acc0 = sum0.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base)]), acc0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + BYTES + 2, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.XOR, (byte) 0x88)
                     .convertShape(VectorOperators.B2I, I, 0);
             FloatVector sum1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
                     .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + BLOCK));
             sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.fromArray(F, x, xi + BLOCK + 16), sum1);
-            acc1 = sum1.fma(FloatVector.broadcast(F, f16(data, base + BYTES)), acc1);
+            acc1 = sum1.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + BYTES)]), acc1);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2 * BYTES + 2, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.XOR, (byte) 0x88)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum2 = ((FloatVector) q2.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 2 * BLOCK));
+            sum2 = ((FloatVector) q2.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 2 * BLOCK + 16), sum2);
+            acc0 = sum2.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 2 * BYTES)]), acc0);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 3 * BYTES + 2, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.XOR, (byte) 0x88)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum3 = ((FloatVector) q3.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 3 * BLOCK));
+            sum3 = ((FloatVector) q3.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 3 * BLOCK + 16), sum3);
+            acc1 = sum3.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 3 * BYTES)]), acc1);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        return b < blocks ? sum + dotBlocksAnyWidth(first + b, x, xi, 1) : sum; // an odd last block
+        return b < blocks ? sum + dotBlocksAnyWidth(first + b, x, xi, blocks - b) : sum; // the last blocks
+    }
+
+    /**
+     * Rows longer than {@link #LONG_ROW}, four at a time: per step one block of each row, each x vector
+     * loaded once for the four. The same steps as {@link #dotBlocks}, with one accumulator per row.
+     */
+    @Override
+    void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+        if (L != 16 || blocks * BLOCK <= LONG_ROW) {
+            super.dotBlocks4(first, blocks, x, xOffset, out, outOffset);
+            return;
+        }
+        long row = (long) blocks * BYTES, base = first * BYTES;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0, xi = xOffset; b < blocks; b++, base += BYTES, xi += BLOCK) {
+            FloatVector xLow = FloatVector.fromArray(F, x, xi), xHigh = FloatVector.fromArray(F, x, xi + 16);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN)
+                    .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(xLow);
+            sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum0);
+            acc0 = sum0.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base)]), acc0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + row + 2, ByteOrder.LITTLE_ENDIAN)
+                    .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(xLow);
+            sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum1);
+            acc1 = sum1.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + row)]), acc1);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2 * row + 2, ByteOrder.LITTLE_ENDIAN)
+                    .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum2 = ((FloatVector) q2.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(xLow);
+            sum2 = ((FloatVector) q2.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum2);
+            acc2 = sum2.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 2 * row)]), acc2);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 3 * row + 2, ByteOrder.LITTLE_ENDIAN)
+                    .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector sum3 = ((FloatVector) q3.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(xLow);
+            sum3 = ((FloatVector) q3.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum3);
+            acc3 = sum3.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 3 * row)]), acc3);
+        }
+        out[outOffset] = acc0.reduceLanes(VectorOperators.ADD);
+        out[outOffset + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outOffset + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[outOffset + 3] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #dotBlocks} for any vector size: a block's 16 bytes in loads of L (the same steps, one block at a time). */
