@@ -4,6 +4,7 @@
 package llm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -77,7 +78,9 @@ public final class Q4_KTensor extends FloatTensor {
      * sums of x come from xSums (the same for every row of a matrix), so a super-block's mins cost one
      * multiply-add of its 8 scales and 8 mins with them. The nibbles are split after widening to ints
      * (x86 has no byte shifts). 512-bit vectors only: the super-block's scales and mins are decoded in one
-     * vector step ({@link #kScalesMins16}), and each pair of sub-blocks is two loads, written out.
+     * vector step ({@link #kScalesMins16}), and each pair of sub-blocks is two loads. The four chunks of a
+     * super-block are written out, so that the loop over super-blocks is the only loop (1.15-1.2x against a loop
+     * over the chunks), calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}.
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
@@ -87,17 +90,39 @@ public final class Q4_KTensor extends FloatTensor {
             long base = (first + b) * BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
             mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
-            for (int c = 0; c < 4; c++) { // 32 bytes: low nibbles are sub-block 2c, high nibbles 2c + 1
-                int xi = xOffset + b * BLOCK + 64 * c;
-                IntVector p0 = (IntVector) loadBytes(data, base + 16 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector p1 = (IntVector) loadBytes(data, base + 32 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector qx1 = ((FloatVector) p0.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi));
-                qx1 = ((FloatVector) p1.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), qx1);
-                FloatVector qx2 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
-                qx2 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), qx2);
-                acc1 = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc1);
-                acc2 = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc2);
-            }
+            int xi = xOffset + b * BLOCK;
+            IntVector p0a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p0b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo0 = ((FloatVector) p0a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 0));
+            lo0 = ((FloatVector) p0b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), lo0);
+            FloatVector hi0 = ((FloatVector) p0a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
+            hi0 = ((FloatVector) p0b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), hi0);
+            acc1 = lo0.fma(FloatVector.broadcast(F, sm[256]), acc1);
+            acc2 = hi0.fma(FloatVector.broadcast(F, sm[257]), acc2);
+            IntVector p1a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p1b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo1 = ((FloatVector) p1a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 64));
+            lo1 = ((FloatVector) p1b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 80), lo1);
+            FloatVector hi1 = ((FloatVector) p1a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 96));
+            hi1 = ((FloatVector) p1b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 112), hi1);
+            acc1 = lo1.fma(FloatVector.broadcast(F, sm[258]), acc1);
+            acc2 = hi1.fma(FloatVector.broadcast(F, sm[259]), acc2);
+            IntVector p2a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 80, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p2b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo2 = ((FloatVector) p2a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 128));
+            lo2 = ((FloatVector) p2b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 144), lo2);
+            FloatVector hi2 = ((FloatVector) p2a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 160));
+            hi2 = ((FloatVector) p2b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 176), hi2);
+            acc1 = lo2.fma(FloatVector.broadcast(F, sm[260]), acc1);
+            acc2 = hi2.fma(FloatVector.broadcast(F, sm[261]), acc2);
+            IntVector p3a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 112, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p3b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo3 = ((FloatVector) p3a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 192));
+            lo3 = ((FloatVector) p3b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 208), lo3);
+            FloatVector hi3 = ((FloatVector) p3a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 224));
+            hi3 = ((FloatVector) p3b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 240), hi3);
+            acc1 = lo3.fma(FloatVector.broadcast(F, sm[262]), acc1);
+            acc2 = hi3.fma(FloatVector.broadcast(F, sm[263]), acc2);
         }
         return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
