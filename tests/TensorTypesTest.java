@@ -208,7 +208,7 @@ class TensorTypesTest {
     void dotAgreesWithDotScalarAndTheExactSum(GgmlType type) {
         Random rnd = new Random(23 + type.ordinal());
         int bs = type.blockSize();
-        int n = 18 * 256; // more than 4096: rows that long take the long-row kernels (FloatTensor.LONG_ROW)
+        int n = 18 * 256; // longer than FloatTensor.LONG_ROW, as the rows of Phi-3's down projection are
         byte[] bytes = randomBlocks(rnd, type, n);
         float[] mag = new float[n];
         float[] w = reference(type, bytes, n, mag);
@@ -241,9 +241,9 @@ class TensorTypesTest {
 
     /**
      * matVec runs each row through the same kernels as dot (rows longer than 4096, FloatTensor.LONG_ROW,
-     * four at a time). Within rounding of dot, not bit for bit: which of the Vector API's two reduceLanes
-     * runs, the interpreted one or C2's (they add the lanes in different orders), depends on when C2
-     * compiles a kernel, and that can happen between the two calls; an exact comparison failed that way.
+     * four at a time). Within rounding of dot, not bit for bit: the four-row kernels add in their own
+     * order, and which of the Vector API's two reduceLanes runs, the interpreted one or C2's (they add the
+     * lanes in different orders), depends on when C2 compiles a kernel, which can happen between two calls.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)

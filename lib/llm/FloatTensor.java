@@ -152,9 +152,9 @@ public abstract sealed class FloatTensor
 
     /**
      * {@link #dotBlocks} on four rows of {@code blocks} blocks each, one after another from block firstBlock:
-     * out[outOffset + k] = dotBlocks(firstBlock + k * blocks, x, xOffset, blocks), bit for bit when both
-     * run in the same JIT tier (the interpreted reduceLanes adds lanes in another order). Types whose
-     * kernel reads the rows side by side, each x vector loaded once for all four, override it.
+     * out[outOffset + k] = dotBlocks(firstBlock + k * blocks, x, xOffset, blocks), within rounding (an
+     * override may add in another order). Types whose kernel reads the rows side by side, each x vector
+     * loaded once for all four, override it; the matrix product calls it only for rows longer than LONG_ROW.
      */
     void dotBlocks4(long firstBlock, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
         for (int k = 0; k < 4; k++) out[outOffset + k] = dotBlocks(firstBlock + (long) k * blocks, x, xOffset, blocks);

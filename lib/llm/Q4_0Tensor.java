@@ -107,15 +107,16 @@ public final class Q4_0Tensor extends FloatTensor {
 
     /**
      * Rows longer than {@link #LONG_ROW}, four at a time: per step one block of each row, each x vector
-     * loaded once for the four. The same steps as {@link #dotBlocks}, with one accumulator per row.
+     * loaded once for the four. The same steps as {@link #dotBlocks}, with one accumulator per row (so the
+     * sums agree with dotBlocks' within rounding, not bit for bit).
      */
     @Override
     void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
-        if (L != 16 || blocks * BLOCK <= LONG_ROW) {
+        if (L != 16) {
             super.dotBlocks4(first, blocks, x, xOffset, out, outOffset);
             return;
         }
-        long row = (long) blocks * BYTES, base = first * BYTES;
+        long rowBytes = (long) blocks * BYTES, base = first * BYTES;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0, xi = xOffset; b < blocks; b++, base += BYTES, xi += BLOCK) {
             FloatVector xLow = FloatVector.fromArray(F, x, xi), xHigh = FloatVector.fromArray(F, x, xi + 16);
@@ -125,24 +126,24 @@ public final class Q4_0Tensor extends FloatTensor {
                     .convert(VectorOperators.I2F, 0)).mul(xLow);
             sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum0);
             acc0 = sum0.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base)]), acc0);
-            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + row + 2, ByteOrder.LITTLE_ENDIAN)
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + rowBytes + 2, ByteOrder.LITTLE_ENDIAN)
                     .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
             FloatVector sum1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
                     .convert(VectorOperators.I2F, 0)).mul(xLow);
             sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum1);
-            acc1 = sum1.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + row)]), acc1);
-            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2 * row + 2, ByteOrder.LITTLE_ENDIAN)
+            acc1 = sum1.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + rowBytes)]), acc1);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2 * rowBytes + 2, ByteOrder.LITTLE_ENDIAN)
                     .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
             FloatVector sum2 = ((FloatVector) q2.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
                     .convert(VectorOperators.I2F, 0)).mul(xLow);
             sum2 = ((FloatVector) q2.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum2);
-            acc2 = sum2.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 2 * row)]), acc2);
-            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 3 * row + 2, ByteOrder.LITTLE_ENDIAN)
+            acc2 = sum2.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 2 * rowBytes)]), acc2);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 3 * rowBytes + 2, ByteOrder.LITTLE_ENDIAN)
                     .lanewise(VectorOperators.XOR, (byte) 0x88).convertShape(VectorOperators.B2I, I, 0);
             FloatVector sum3 = ((FloatVector) q3.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
                     .convert(VectorOperators.I2F, 0)).mul(xLow);
             sum3 = ((FloatVector) q3.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xHigh, sum3);
-            acc3 = sum3.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 3 * row)]), acc3);
+            acc3 = sum3.fma(FloatVector.broadcast(F, HALF_TO_FLOAT[data.get(U16_LE, base + 3 * rowBytes)]), acc3);
         }
         out[outOffset] = acc0.reduceLanes(VectorOperators.ADD);
         out[outOffset + 1] = acc1.reduceLanes(VectorOperators.ADD);

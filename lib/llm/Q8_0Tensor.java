@@ -42,8 +42,7 @@ public final class Q8_0Tensor extends FloatTensor {
     /**
      * Per block: sum q * x over its 32 values first, then one multiply by d. With 512-bit vectors, as Q4_0's
      * kernel (see there why): the loop over blocks the only loop, two blocks per step into two
-     * accumulators; rows longer than {@link #LONG_ROW}, one block per step into one accumulator, the order
-     * {@link #dotBlocks4} sums four rows in. A block's steps are {@link #blockTimesX}, which the lib's JVM
+     * accumulators. A block's steps are {@link #blockTimesX}, which the lib's JVM
      * options force C2 to inline (compiled on its own, it would box every vector that crosses the call).
      * Other vector sizes: {@link #dotBlocksAnyWidth}.
      */
@@ -51,13 +50,6 @@ public final class Q8_0Tensor extends FloatTensor {
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
         if (L != 16) return dotBlocksAnyWidth(first, x, xOffset, blocks);
         long base = first * BYTES;
-        if (blocks * BLOCK > LONG_ROW) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0, xi = xOffset; b < blocks; b++, base += BYTES, xi += BLOCK) {
-                acc = blockTimesX(base, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 16), acc);
-            }
-            return acc.reduceLanes(VectorOperators.ADD);
-        }
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int b = 0, xi = xOffset;
         for (; b + 2 <= blocks; b += 2, base += 2 * BYTES, xi += 2 * BLOCK) {
@@ -70,23 +62,23 @@ public final class Q8_0Tensor extends FloatTensor {
 
     /**
      * Long rows ({@link #LONG_ROW}), four side by side: each x vector loaded once for four rows, one
-     * accumulator per row, as {@link #dotBlocks} sums a long row. (Four rows, one block per step: a bigger
-     * loop body makes C2 stop inlining the Vector API calls, NodeCountInliningCutoff.)
+     * accumulator per row. (Four rows, one block per step: with a bigger loop body C2 stops inlining
+     * blockTimesX, see {@link Q4_0Tensor#dotBlocks}.)
      */
     @Override
     void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
-        if (L != 16 || blocks * BLOCK <= LONG_ROW) {
+        if (L != 16) {
             super.dotBlocks4(first, blocks, x, xOffset, out, outOffset);
             return;
         }
-        long row = (long) blocks * BYTES, base = first * BYTES;
+        long rowBytes = (long) blocks * BYTES, base = first * BYTES;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0, xi = xOffset; b < blocks; b++, base += BYTES, xi += BLOCK) {
             FloatVector xLow = FloatVector.fromArray(F, x, xi), xHigh = FloatVector.fromArray(F, x, xi + 16);
             acc0 = blockTimesX(base, xLow, xHigh, acc0);
-            acc1 = blockTimesX(base + row, xLow, xHigh, acc1);
-            acc2 = blockTimesX(base + 2 * row, xLow, xHigh, acc2);
-            acc3 = blockTimesX(base + 3 * row, xLow, xHigh, acc3);
+            acc1 = blockTimesX(base + rowBytes, xLow, xHigh, acc1);
+            acc2 = blockTimesX(base + 2 * rowBytes, xLow, xHigh, acc2);
+            acc3 = blockTimesX(base + 3 * rowBytes, xLow, xHigh, acc3);
         }
         out[outOffset] = acc0.reduceLanes(VectorOperators.ADD);
         out[outOffset + 1] = acc1.reduceLanes(VectorOperators.ADD);
