@@ -4,9 +4,11 @@
 package llm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -59,12 +61,84 @@ public final class Q6_KTensor extends FloatTensor {
         }
     }
 
-    /**
-     * Per 16 values: sum(value * x) = d * scale * sum(q * x), q = the signed 6-bit quant built exactly from
-     * its masked nibble and high bits (see storeQuant), so only one multiply by the scale per 16 values.
-     */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
+        return L == 16 ? dotBlocks16(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+    }
+
+    /**
+     * Per sub-block j of 16 values: sum(value * x) = d * scale_j * sum((q - 32) * x). 512-bit vectors only:
+     * 16 bytes of ql or qh widen to the 16 int lanes of one sub-block, where the nibbles and the high bits
+     * are put together with shifts (x86 has no byte shifts); the 16 scales times d are one vector step per
+     * super-block. Both halves of a super-block are written out, so that the loop over super-blocks is the
+     * only loop, calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}.
+     */
+    float dotBlocks16(long first, float[] x, int xOffset, int blocks) {
+        float[] sc = scratch(); // [256, 272): this super-block's 16 scales times d
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, acc3 = acc1, acc4 = acc1;
+        for (int b = 0; b < blocks; b++) {
+            long base = (first + b) * BYTES;
+            ((FloatVector) ByteVector.fromMemorySegment(B, data, base + 192, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, I, 0).convert(VectorOperators.I2F, 0))
+                    .mul(HALF_TO_FLOAT[data.get(U16_LE, base + 208)]).intoArray(sc, 256);
+            int xi = xOffset + b * BLOCK;
+            // half 0, l = 0..15: values l, l+32, l+64, l+96 (sub-blocks 0, 2, 4, 6)
+            IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, base, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector c = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            acc1 = ((FloatVector) a.and(0xF).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi)).fma(FloatVector.broadcast(F, sc[256]), acc1);
+            acc2 = ((FloatVector) c.and(0xF).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 32)).fma(FloatVector.broadcast(F, sc[258]), acc2);
+            acc3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 64)).fma(FloatVector.broadcast(F, sc[260]), acc3);
+            acc4 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 96)).fma(FloatVector.broadcast(F, sc[262]), acc4);
+            // half 0, l = 16..31 (sub-blocks 1, 3, 5, 7)
+            a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 144, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            acc1 = ((FloatVector) a.and(0xF).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 16)).fma(FloatVector.broadcast(F, sc[257]), acc1);
+            acc2 = ((FloatVector) c.and(0xF).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 48)).fma(FloatVector.broadcast(F, sc[259]), acc2);
+            acc3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 80)).fma(FloatVector.broadcast(F, sc[261]), acc3);
+            acc4 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 112)).fma(FloatVector.broadcast(F, sc[263]), acc4);
+            // half 1, l = 0..15 (sub-blocks 8, 10, 12, 14)
+            a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(B, data, base + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 160, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            acc1 = ((FloatVector) a.and(0xF).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 128)).fma(FloatVector.broadcast(F, sc[264]), acc1);
+            acc2 = ((FloatVector) c.and(0xF).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 160)).fma(FloatVector.broadcast(F, sc[266]), acc2);
+            acc3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 192)).fma(FloatVector.broadcast(F, sc[268]), acc3);
+            acc4 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 224)).fma(FloatVector.broadcast(F, sc[270]), acc4);
+            // half 1, l = 16..31 (sub-blocks 9, 11, 13, 15)
+            a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 80, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(B, data, base + 112, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 176, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            acc1 = ((FloatVector) a.and(0xF).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 144)).fma(FloatVector.broadcast(F, sc[265]), acc1);
+            acc2 = ((FloatVector) c.and(0xF).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 176)).fma(FloatVector.broadcast(F, sc[267]), acc2);
+            acc3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 208)).fma(FloatVector.broadcast(F, sc[269]), acc3);
+            acc4 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 240)).fma(FloatVector.broadcast(F, sc[271]), acc4);
+        }
+        return acc1.add(acc2).add(acc3.add(acc4)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotBlocks} for any vector size. Per 16 values: sum(value * x) = d * scale * sum(q * x), q the
+     * signed 6-bit quant built exactly from its masked nibble and high bits (see storeQuant).
+     */
+    float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks) {
         if (PARTS != 1) {
             return dotViaDecode(first, x, xOffset, blocks);
         }
