@@ -4,6 +4,7 @@
 package llm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -75,7 +76,7 @@ public final class Q5_KTensor extends FloatTensor {
     /**
      * As Q4_K's kernel (the mins from x's sub-block sums, one multiply-add per super-block), with
      * q = nibble + 16 * fifth bit, put together in int lanes after widening (x86 has no byte shifts).
-     * 512-bit vectors only.
+     * 512-bit vectors only. The four chunks are written out as in Q4_K's kernel, for the same reason.
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
@@ -85,24 +86,61 @@ public final class Q5_KTensor extends FloatTensor {
             long base = (first + b) * BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
             mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
-            IntVector qh0 = (IntVector) loadBytes(data, base + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector qh1 = (IntVector) loadBytes(data, base + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            for (int c = 0; c < 4; c++) { // sub-blocks 2c (low nibbles, bit 2c of qh) and 2c + 1 (high nibbles, bit 2c + 1)
-                int xi = xOffset + b * BLOCK + 64 * c;
-                IntVector p0 = (IntVector) loadBytes(data, base + 48 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector p1 = (IntVector) loadBytes(data, base + 64 + 32 * c).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector h0 = qh0.lanewise(VectorOperators.LSHR, 2 * c), h1 = qh1.lanewise(VectorOperators.LSHR, 2 * c);
-                FloatVector qx1 = ((FloatVector) p0.and(0xF).or(h0.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.fromArray(F, x, xi));
-                qx1 = ((FloatVector) p1.and(0xF).or(h1.and(1).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(F, x, xi + 16), qx1);
-                FloatVector qx2 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).or(h0.and(2).lanewise(VectorOperators.LSHL, 3))
-                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
-                qx2 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).or(h1.and(2).lanewise(VectorOperators.LSHL, 3))
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), qx2);
-                acc1 = qx1.fma(FloatVector.broadcast(F, sm[256 + 2 * c]), acc1);
-                acc2 = qx2.fma(FloatVector.broadcast(F, sm[257 + 2 * c]), acc2);
-            }
+            IntVector qh0 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector qh1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            int xi = xOffset + b * BLOCK;
+            // sub-blocks 0 (low nibbles, bit 0 of qh) and 1 (high nibbles, bit 1)
+            IntVector p0a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p0b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo0 = ((FloatVector) p0a.and(0xF).or(qh0.lanewise(VectorOperators.LSHL, 4).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi));
+            lo0 = ((FloatVector) p0b.and(0xF).or(qh1.lanewise(VectorOperators.LSHL, 4).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 16), lo0);
+            FloatVector hi0 = ((FloatVector) p0a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHL, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 32));
+            hi0 = ((FloatVector) p0b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHL, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 48), hi0);
+            acc1 = lo0.fma(FloatVector.broadcast(F, sm[256]), acc1);
+            acc2 = hi0.fma(FloatVector.broadcast(F, sm[257]), acc2);
+            // sub-blocks 2 (low nibbles, bit 2 of qh) and 3 (high nibbles, bit 3)
+            IntVector p1a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 80, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p1b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo1 = ((FloatVector) p1a.and(0xF).or(qh0.lanewise(VectorOperators.LSHL, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 64));
+            lo1 = ((FloatVector) p1b.and(0xF).or(qh1.lanewise(VectorOperators.LSHL, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 80), lo1);
+            FloatVector hi1 = ((FloatVector) p1a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHL, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 96));
+            hi1 = ((FloatVector) p1b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHL, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 112), hi1);
+            acc1 = lo1.fma(FloatVector.broadcast(F, sm[258]), acc1);
+            acc2 = hi1.fma(FloatVector.broadcast(F, sm[259]), acc2);
+            // sub-blocks 4 (low nibbles, bit 4 of qh) and 5 (high nibbles, bit 5)
+            IntVector p2a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 112, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p2b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo2 = ((FloatVector) p2a.and(0xF).or(qh0.and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 128));
+            lo2 = ((FloatVector) p2b.and(0xF).or(qh1.and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 144), lo2);
+            FloatVector hi2 = ((FloatVector) p2a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHR, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 160));
+            hi2 = ((FloatVector) p2b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHR, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 176), hi2);
+            acc1 = lo2.fma(FloatVector.broadcast(F, sm[260]), acc1);
+            acc2 = hi2.fma(FloatVector.broadcast(F, sm[261]), acc2);
+            // sub-blocks 6 (low nibbles, bit 6 of qh) and 7 (high nibbles, bit 7)
+            IntVector p3a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 144, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p3b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 160, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo3 = ((FloatVector) p3a.and(0xF).or(qh0.lanewise(VectorOperators.LSHR, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 192));
+            lo3 = ((FloatVector) p3b.and(0xF).or(qh1.lanewise(VectorOperators.LSHR, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 208), lo3);
+            FloatVector hi3 = ((FloatVector) p3a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHR, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 224));
+            hi3 = ((FloatVector) p3b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHR, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 240), hi3);
+            acc1 = lo3.fma(FloatVector.broadcast(F, sm[262]), acc1);
+            acc2 = hi3.fma(FloatVector.broadcast(F, sm[263]), acc2);
         }
         return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
