@@ -63,7 +63,7 @@ public final class Q6_KTensor extends FloatTensor {
 
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
-        return L == 16 ? dotBlocks16(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return L == 16 ? dotBlocks512(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
     }
 
     /**
@@ -71,9 +71,10 @@ public final class Q6_KTensor extends FloatTensor {
      * 16 bytes of ql or qh widen to the 16 int lanes of one sub-block, where the nibbles and the high bits
      * are put together with shifts (x86 has no byte shifts); the 16 scales times d are one vector step per
      * super-block. Both halves of a super-block are written out, so that the loop over super-blocks is the
-     * only loop, calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}.
+     * only loop, calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}. Four
+     * accumulators, one per group g, so that consecutive multiply-adds do not wait on each other.
      */
-    float dotBlocks16(long first, float[] x, int xOffset, int blocks) {
+    float dotBlocks512(long first, float[] x, int xOffset, int blocks) {
         float[] sc = scratch(); // [256, 272): this super-block's 16 scales times d
         FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, acc3 = acc1, acc4 = acc1;
         for (int b = 0; b < blocks; b++) {
