@@ -86,8 +86,11 @@ public final class Q4_KTensor extends FloatTensor {
     float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
         float[] sm = scratch(); // [256, 272): this super-block's scales and mins times d and dmin
         FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, mins = acc1;
+        long start = first * BYTES;
         for (int b = 0; b < blocks; b++) {
-            long base = (first + b) * BYTES;
+            // the offset as a constant plus the loop counter times BYTES: C2 compiles this form to shorter
+            // code than (first + b) * BYTES (1.1-1.2x; the other kernels showed no difference)
+            long base = start + b * (long) BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
             mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
             int xi = xOffset + b * BLOCK;
