@@ -184,6 +184,8 @@ public class Benchmark implements Callable<Integer> {
         }
     }
 
+    static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector";
+
     Map<String, Double> child(String engine, Path file) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // the JVM options of this one, which the lib's //RUNTIME_OPTIONS gave it (the collector among them), as `./jbang phi3` runs
@@ -193,12 +195,16 @@ public class Benchmark implements Callable<Integer> {
                 "--child", engine, "--model", file.toString(), "--threads", String.valueOf(threads),
                 "--prompt", String.valueOf(promptTokens), "--generate", String.valueOf(newTokens)));
         if (jfrAllocations) cmd.add("--jfr-allocations");
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(cmd).start();
+        // the child's errors reach the user; the JVM's note that the Vector API is incubating, once per child, does not
+        Thread errors = Thread.ofVirtual().start(() -> new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))
+                .lines().filter(l -> !l.equals(INCUBATOR_WARNING)).forEach(System.err::println));
         String line, result = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             while ((line = r.readLine()) != null) if (line.startsWith("RESULT ")) result = line.substring(7);
         }
         int code = p.waitFor();
+        errors.join();
         if (result == null) throw new IllegalStateException(engine + " on " + file + " failed (exit " + code + ")");
         Map<String, Double> m = new LinkedHashMap<>();
         for (String kv : result.split(" ")) {
