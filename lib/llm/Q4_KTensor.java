@@ -89,7 +89,7 @@ public final class Q4_KTensor extends FloatTensor {
         long start = first * BYTES;
         for (int b = 0; b < blocks; b++) {
             // the offset as a constant plus the loop counter times BYTES: C2 compiles this form to shorter
-            // code than (first + b) * BYTES (1.1-1.2x; the other kernels showed no difference)
+            // code than (first + b) * BYTES (1.1-1.2x here; see the README's Performance section for the others)
             long base = start + b * (long) BYTES;
             kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
             mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
