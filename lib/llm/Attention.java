@@ -171,11 +171,21 @@ public final class Attention {
     public static void groupedQueryAttention(float[] q, int qOff, float[] keys, float[] values, int len,
                                              int heads, int kvHeads, int headSize, float scale,
                                              float[] probs, int probsStride, float[] out, int outOff) {
+        groupedQueryAttention(q, qOff, keys, values, len, heads, kvHeads, headSize, scale, probs, probsStride, out, outOff, 0, heads);
+    }
+
+    /**
+     * {@link #groupedQueryAttention} for query heads {@code fromHead .. toHead-1} only: the heads are
+     * independent, so threads can take a share each.
+     */
+    public static void groupedQueryAttention(float[] q, int qOff, float[] keys, float[] values, int len,
+                                             int heads, int kvHeads, int headSize, float scale,
+                                             float[] probs, int probsStride, float[] out, int outOff, int fromHead, int toHead) {
         if (kvHeads <= 0 || heads % kvHeads != 0)
             throw new IllegalArgumentException("query heads (" + heads + ") must be a multiple of KV heads (" + kvHeads + ")");
         int group = heads / kvHeads;
         int stride = kvHeads * headSize;
-        for (int h = 0; h < heads; h++) {
+        for (int h = fromHead; h < toHead; h++) {
             int kvHead = h / group;
             attend(q, qOff + h * headSize, keys, values, kvHead * headSize, stride, len, headSize, scale,
                     probs, h * probsStride, out, outOff + h * headSize);

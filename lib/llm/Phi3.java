@@ -1,6 +1,7 @@
 //SOURCES Attention.java
 //SOURCES Gguf.java
 //SOURCES FloatTensor.java
+//SOURCES Parallel.java
 //SOURCES GgufException.java
 //RUNTIME_OPTIONS -XX:+UseSerialGC -XX:PretenureSizeThreshold=1m
 package llm;
@@ -111,6 +112,7 @@ public final class Phi3 implements AutoCloseable {
         final float[] x, xb, xb2, qkv, hb, cos, sin;
         final float[] hidden, logits;
         private Observer observer;
+        private final LayerWork layerWork = new LayerWork(this);
 
         private State(Phi3 model, int maxTokens) {
             Config c = model.config;
@@ -476,12 +478,13 @@ public final class Phi3 implements AutoCloseable {
             }
             if (steps != null) steps.report(layer, Step.ROPE, s.qkv, qkvWidth, 0, qkvWidth);
             // attention: each token looks at positions 0..itself (the causal mask), all heads; output in xb
-            for (int b = 0; b < n; b++) {
-                int position = start + b;
-                Attention.groupedQueryAttention(s.qkv, b * qkvWidth, keyCache, valueCache, position + 1,
-                        heads, kvHeads, headSize, scale, s.att, s.capacity, s.xb, b * dim);
-                if (showAttention)
-                    for (int h = 0; h < heads; h++) observer.attention(layer, h, position, s.att, h * s.capacity, position + 1);
+            if (!showAttention) {
+                s.layerWork.attention(keyCache, valueCache, start, 0, n, scale);
+            } else { // token by token, to show each one's weights before the next token's overwrite them
+                for (int b = 0; b < n; b++) {
+                    s.layerWork.attention(keyCache, valueCache, start, b, 1, scale);
+                    for (int h = 0; h < heads; h++) observer.attention(layer, h, start + b, s.att, h * s.capacity, start + b + 1);
+                }
             }
             if (steps != null) steps.report(layer, Step.ATTENTION, s.xb, dim, 0, dim);
             // o_proj, then the residual connection
@@ -502,7 +505,7 @@ public final class Phi3 implements AutoCloseable {
             }
             if (steps != null) steps.report(layer, Step.GATE_UP_PROJ, s.hb, 2 * ff, 0, 2 * ff);
             // SiLU(gate) * up, into the gate's place
-            for (int b = 0; b < n; b++) Attention.swiGlu(s.hb, b * 2 * ff, s.hb, b * 2 * ff + ff, s.hb, b * 2 * ff, ff);
+            s.layerWork.swiGlu(n);
             if (steps != null) steps.report(layer, Step.SWIGLU, s.hb, 2 * ff, 0, ff);
             // down_proj, then the residual connection
             linear(w.ffnDown(), s.hb, 2 * ff, s.xb2, dim, 0, dim, ff, n);
@@ -510,6 +513,67 @@ public final class Phi3 implements AutoCloseable {
             for (int i = 0; i < n * dim; i++) s.x[i] += s.xb2[i];
 
             if (observer != null) for (int b = 0; b < n; b++) observer.blockOutput(layer, start + b, s.x, b * dim);
+        }
+    }
+
+    /**
+     * A layer's attention and SwiGLU spread over the thread pool, as the matrix products are: attention one
+     * query head at a time (heads are independent; on one thread they took 10 ms of a token decoded at
+     * position 160), SwiGLU in slices of a token's gate. The arguments are fields, so that a call allocates
+     * nothing. One per state.
+     */
+    private static final class LayerWork {
+        static final int SWIGLU_SLICES = 4;
+        private final State s;
+        private final Parallel.RangeTask attentionHeads = this::attentionHeads, swiGluSlices = this::swiGluSlices;
+        private float[] keyCache, valueCache;
+        private int start, firstToken, tokens;
+        private float scale;
+
+        LayerWork(State s) {
+            this.s = s;
+        }
+
+        /**
+         * Attention of the batch's tokens firstToken.. firstToken+tokens-1 (positions start + b) into s.xb.
+         * A head's weights go to its row of s.att, which its tokens share: one thread takes all of a head's
+         * tokens, one after another, and the last one's weights are left there.
+         */
+        void attention(float[] keyCache, float[] valueCache, int start, int firstToken, int tokens, float scale) {
+            this.keyCache = keyCache;
+            this.valueCache = valueCache;
+            this.start = start;
+            this.firstToken = firstToken;
+            this.tokens = tokens;
+            this.scale = scale;
+            Parallel.forTiles(s.model.config.headCount() * tokens, tokens, attentionHeads);
+            this.keyCache = this.valueCache = null;
+        }
+
+        /** SiLU(gate) * up of the batch's n tokens, into the gate's place in s.hb. */
+        void swiGlu(int n) {
+            Parallel.forTiles(n * SWIGLU_SLICES, 1, swiGluSlices);
+        }
+
+        /** Units from..to-1: unit u is token firstToken + u % tokens in query head u / tokens. */
+        private void attentionHeads(int from, int to) {
+            Config c = s.model.config;
+            int heads = c.headCount(), dim = c.embeddingLength(), qkvWidth = dim + 2 * c.kvDim();
+            for (int u = from; u < to; u++) {
+                int h = u / tokens, b = firstToken + u % tokens;
+                Attention.groupedQueryAttention(s.qkv, b * qkvWidth, keyCache, valueCache, start + b + 1, heads,
+                        c.headCountKv(), c.headSize(), scale, s.att, s.capacity, s.xb, b * dim, h, h + 1);
+            }
+        }
+
+        /** Units from..to-1: unit u is slice u % SWIGLU_SLICES of token u / SWIGLU_SLICES. */
+        private void swiGluSlices(int from, int to) {
+            int ff = s.model.config.feedForwardLength();
+            for (int u = from; u < to; u++) {
+                int b = u / SWIGLU_SLICES, slice = u % SWIGLU_SLICES;
+                int gate = b * 2 * ff + ff * slice / SWIGLU_SLICES, length = ff * (slice + 1) / SWIGLU_SLICES - ff * slice / SWIGLU_SLICES;
+                Attention.swiGlu(s.hb, gate, s.hb, gate + ff, s.hb, gate, length);
+            }
         }
     }
 
