@@ -62,25 +62,36 @@ public final class F16Tensor extends FloatTensor {
      * them (the AND clears the copies of the sign in between), and 2^112 moves the exponent bias from 15
      * to 127. Infinities and NaNs would come out finite, so the loop keeps the largest exponent field it
      * saw: a row that has any (no trained model's weights do) is computed again in scalar code. Five vector
-     * steps per 16 values where the exact conversion takes ten: 1.5x faster in the cache.
+     * steps per 16 values where the exact conversion takes ten: 1.5x faster in the cache. Four vectors per
+     * step rather than two: about 1.05x in the cache, but 1.3-1.9x in decoding, streaming from memory.
      */
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int n) {
-        // two accumulators, so that two chains of multiply-adds run at once
+        // four vectors per step into two accumulators, so that two chains of multiply-adds run at once
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         IntVector exponents = IntVector.zero(I);
         int i = 0, lanes = F.length();
-        for (int end = n - 2 * lanes; i <= end; i += 2 * lanes) {
+        for (int end = n - 4 * lanes; i <= end; i += 4 * lanes) {
             IntVector bits0 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i) * 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
             exponents = exponents.max(bits0.and(0x7C00));
-            FloatVector w0 = bits0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            acc0 = w0.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
-            IntVector bits1 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + lanes) * 2, ByteOrder.LITTLE_ENDIAN)
+            acc0 = bits0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            IntVector bits1 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + 1 * lanes) * 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
             exponents = exponents.max(bits1.and(0x7C00));
-            FloatVector w1 = bits1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            acc1 = w1.fma(FloatVector.fromArray(F, x, xOffset + i + lanes), acc1);
+            acc1 = bits1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + 1 * lanes), acc1);
+            IntVector bits2 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + 2 * lanes) * 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            exponents = exponents.max(bits2.and(0x7C00));
+            acc0 = bits2.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + 2 * lanes), acc0);
+            IntVector bits3 = (IntVector) ShortVector.fromMemorySegment(S, data, (first + i + 3 * lanes) * 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            exponents = exponents.max(bits3.and(0x7C00));
+            acc1 = bits3.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + 3 * lanes), acc1);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         if (i > 0 && exponents.reduceLanes(VectorOperators.MAX) == 0x7C00) { // an infinity or NaN: exact, one at a time
