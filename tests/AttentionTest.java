@@ -184,6 +184,23 @@ class AttentionTest {
     }
 
     @Test
+    void groupedQueryAttentionOverRangesOfHeadsEqualsAllHeadsAtOnce() {
+        int len = 9, heads = 6, kvHeads = 2, hs = 8, kvDim = kvHeads * hs;
+        float[] q = random(heads * hs), keys = random(len * kvDim), values = random(len * kvDim);
+        float[] all = new float[heads * hs], split = new float[heads * hs];
+        float[] allProbs = new float[heads * len], splitProbs = new float[heads * len];
+        Attention.groupedQueryAttention(q, 0, keys, values, len, heads, kvHeads, hs, 0.3f, allProbs, len, all, 0);
+        // what two threads do: heads 0..3 and 4..5, the second first
+        Attention.groupedQueryAttention(q, 0, keys, values, len, heads, kvHeads, hs, 0.3f, splitProbs, len, split, 0, 4, 6);
+        for (int i = 0; i < 4 * hs; i++) assertEquals(0f, split[i], "heads 0..3 are not this call's");
+        Attention.groupedQueryAttention(q, 0, keys, values, len, heads, kvHeads, hs, 0.3f, splitProbs, len, split, 0, 0, 4);
+        assertArrayEquals(all, split, 0f);
+        assertArrayEquals(allProbs, splitProbs, 0f);
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> Attention.groupedQueryAttention(q, 0, keys, values, len, heads, kvHeads, hs, 0.3f, splitProbs, len, split, 0, 4, 7));
+    }
+
+    @Test
     void blockwiseOnlineSoftmaxEqualsFullAttention() {
         int n = 37, d = 16;
         float[][] q = random(n, d), k = random(n, d), v = random(n, d);

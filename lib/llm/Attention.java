@@ -183,6 +183,7 @@ public final class Attention {
                                              float[] probs, int probsStride, float[] out, int outOff, int fromHead, int toHead) {
         if (kvHeads <= 0 || heads % kvHeads != 0)
             throw new IllegalArgumentException("query heads (" + heads + ") must be a multiple of KV heads (" + kvHeads + ")");
+        java.util.Objects.checkFromToIndex(fromHead, toHead, heads);
         int group = heads / kvHeads;
         int stride = kvHeads * headSize;
         for (int h = fromHead; h < toHead; h++) {
