@@ -571,8 +571,9 @@ public final class Phi3 implements AutoCloseable {
             int ff = s.model.config.feedForwardLength();
             for (int u = from; u < to; u++) {
                 int b = u / SWIGLU_SLICES, slice = u % SWIGLU_SLICES;
-                int gate = b * 2 * ff + ff * slice / SWIGLU_SLICES, length = ff * (slice + 1) / SWIGLU_SLICES - ff * slice / SWIGLU_SLICES;
-                Attention.swiGlu(s.hb, gate, s.hb, gate + ff, s.hb, gate, length);
+                int sliceStart = ff * slice / SWIGLU_SLICES, sliceEnd = ff * (slice + 1) / SWIGLU_SLICES;
+                int gate = b * 2 * ff + sliceStart; // token b's row holds gate (ff) | up (ff)
+                Attention.swiGlu(s.hb, gate, s.hb, gate + ff, s.hb, gate, sliceEnd - sliceStart);
             }
         }
     }
