@@ -206,6 +206,18 @@ class TensorTypesTest {
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void dotAgreesWithDotScalarAndTheExactSum(GgmlType type) {
+        dotsAgree(type, 1.0);
+    }
+
+    /** Activations far from 1 in size: kernels that rescale x on the way (Q4_K, by up to 2^11) stay exact. */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dotAgreesWithTheExactSumForHugeAndTinyActivations(GgmlType type) {
+        dotsAgree(type, 0x1p100);
+        dotsAgree(type, 0x1p-60);
+    }
+
+    private static void dotsAgree(GgmlType type, double sigma) {
         Random rnd = new Random(23 + type.ordinal());
         int bs = type.blockSize();
         int n = 18 * 256; // longer than FloatTensor.LONG_ROW, as the rows of Phi-3's down projection are
@@ -213,7 +225,7 @@ class TensorTypesTest {
         float[] mag = new float[n];
         float[] w = reference(type, bytes, n, mag);
         FloatTensor t = tensor(type, bytes, n);
-        float[] x = gaussian(rnd, n + 5, 1.0);
+        float[] x = gaussian(rnd, n + 5, sigma);
         // whole blocks, then ranges with a partial block at either end, then tiny ones
         int[][] ranges = {{0, n, 0}, {0, 768, 0}, {bs, n - bs, 3}, {bs, 768, 3}, {1, n - 1, 0}, {7, n - 20, 5}, {7, 700, 5},
                 {bs - 1, 2, 1}, {0, 1, 0}, {n - 3, 3, 2}, {5, 0, 0}};

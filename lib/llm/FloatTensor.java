@@ -169,7 +169,10 @@ public abstract sealed class FloatTensor
         return false;
     }
 
-    /** {@link #dotBlocks} over 256-value super-blocks, with the sums of x from {@link #subBlockSums} (from xOffset). */
+    /**
+     * {@link #dotBlocks} over 256-value super-blocks, with the sums of x from {@link #subBlockSums}; x from
+     * xOffset as it is, or as {@link #inKernelOrder} laid it out when the type has an order of its own.
+     */
     float dotBlocks(long firstBlock, float[] x, int xOffset, int blocks, float[] xSums) {
         throw new UnsupportedOperationException(type + " takes no sub-block sums");
     }
@@ -193,14 +196,29 @@ public abstract sealed class FloatTensor
         return sums;
     }
 
-    /** Per-thread sums for {@link #dot} on the types that take them (a matrix product keeps its own). */
-    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /**
+     * x[xOffset ..+ 256 * superBlocks) in the order this type's kernel reads it ({@link #dotBlocks} with
+     * xSums), written to out (or a new array when out is too short) once per matrix-vector product and
+     * shared by all its rows; null when the kernel reads x as it is. Q4_K overrides it.
+     */
+    float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
+        return null;
+    }
 
-    /** {@link #dotBlocks} with x's sub-block sums computed here: what dot() runs on Q4_K and Q5_K. */
+    /** Per-thread sums and reordered x for {@link #dot} on the types that take them (a matrix product keeps its own). */
+    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+
+    /**
+     * {@link #dotBlocks} with x's sub-block sums (and x in kernel order, if the type wants it) computed here:
+     * what dot() runs on Q4_K and Q5_K.
+     */
     final float dotBlocksSummingX(long firstBlock, float[] x, int xOffset, int blocks) {
         float[][] holder = X_SUMS.get();
         holder[0] = subBlockSums(x, xOffset, blocks, holder[0]);
-        return dotBlocks(firstBlock, x, xOffset, blocks, holder[0]);
+        float[] ordered = inKernelOrder(x, xOffset, blocks, holder[1]);
+        if (ordered == null) return dotBlocks(firstBlock, x, xOffset, blocks, holder[0]);
+        holder[1] = ordered;
+        return dotBlocks(firstBlock, ordered, 0, blocks, holder[0]);
     }
 
     /** Decodes elements [offset, offset + n) into out[outOffset...]; the same values {@link #getFloat} gives. */
@@ -317,6 +335,9 @@ public abstract sealed class FloatTensor
         /** x's sub-block sums when decoding with a type that takes them, else null; its array is kept in sumsBuffer. */
         private float[] xSums;
         private float[] sumsBuffer = new float[0];
+        /** With xSums: x in the kernel's order when the type wants it ({@link #inKernelOrder}), else null; kept in orderedBuffer. */
+        private float[] xOrdered;
+        private float[] orderedBuffer = new float[0];
 
         MatMul set(FloatTensor w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int cols, int n) {
             this.w = w;
@@ -330,19 +351,23 @@ public abstract sealed class FloatTensor
             this.n = n;
             boolean sums = n == 1 && w.takesSubBlockSums() && cols % 256 == 0;
             xSums = sums ? (sumsBuffer = subBlockSums(x, xOffset, cols / 256, sumsBuffer)) : null;
+            xOrdered = sums ? w.inKernelOrder(x, xOffset, cols / 256, orderedBuffer) : null;
+            if (xOrdered != null) orderedBuffer = xOrdered;
             return this;
         }
 
         void clear() {
             w = null;
-            x = out = xSums = null;
+            x = out = xSums = xOrdered = null;
         }
 
         @Override
         public void run(int from, int to) {
             if (xSums != null) { // decoding, whole super-blocks per row: the kernel itself, with the sums
                 int blocks = cols / 256;
-                for (int r = from; r < to; r++) out[outOffset + r] = w.dotBlocks((long) r * blocks, x, xOffset, blocks, xSums);
+                float[] xs = xOrdered != null ? xOrdered : x;
+                int xo = xOrdered != null ? 0 : xOffset;
+                for (int r = from; r < to; r++) out[outOffset + r] = w.dotBlocks((long) r * blocks, xs, xo, blocks, xSums);
                 return;
             }
             if (n == 1) {
