@@ -81,7 +81,11 @@ public final class Q4_KTensor extends FloatTensor {
      */
     @Override
     float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
-        if (L != 16) return null;
+        return L == 16 ? inNibbleWordOrder(x, xOffset, superBlocks, out) : null;
+    }
+
+    /** {@link #inKernelOrder}; Q5_K's kernel reads its nibbles the same way. */
+    static float[] inNibbleWordOrder(float[] x, int xOffset, int superBlocks, float[] out) {
         float[] ordered = out.length >= BLOCK * superBlocks ? out : new float[BLOCK * superBlocks];
         for (int b = 0; b < superBlocks; b++) {
             int from = xOffset + BLOCK * b, to = BLOCK * b;
@@ -107,7 +111,7 @@ public final class Q4_KTensor extends FloatTensor {
     }
 
     /** Lanes 0-7 of a 64-byte load come from one chunk, lanes 8-15 from the next: for load h and nibble parity p, scales 4h + p and 4h + 2 + p. */
-    private static final VectorShuffle<Float>[] SCALE_PAIRS = scalePairs();
+    static final VectorShuffle<Float>[] SCALE_PAIRS = scalePairs();
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] scalePairs() {
@@ -172,7 +176,7 @@ public final class Q4_KTensor extends FloatTensor {
     }
 
     /** The bits of 1.0f: a nibble ORed into its mantissa makes 1 + nibble * 2^(its position - 23). */
-    private static final int ONE_BITS = Float.floatToIntBits(1f);
+    static final int ONE_BITS = Float.floatToIntBits(1f);
 
     /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */
     float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks) {
