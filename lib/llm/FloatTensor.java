@@ -154,10 +154,11 @@ public abstract sealed class FloatTensor
      * {@link #dotBlocks} on four rows of {@code blocks} blocks each, one after another from block firstBlock:
      * out[outOffset + k] = dotBlocks(firstBlock + k * blocks, x, xOffset, blocks), within rounding (an
      * override may add in another order). Types whose kernel reads the rows side by side, each x vector
-     * loaded once for all four, override it; the matrix product calls it only for rows longer than LONG_ROW.
+     * loaded once for all four, override it; the matrix product calls it only for rows longer than LONG_ROW,
+     * with its thread's scratch (see {@link #dotRow}).
      */
-    void dotBlocks4(long firstBlock, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int k = 0; k < 4; k++) out[outOffset + k] = dotBlocks(firstBlock + (long) k * blocks, x, xOffset, blocks);
+    void dotBlocks4(long firstBlock, int blocks, float[] x, int xOffset, float[] out, int outOffset, float[] scratch) {
+        for (int k = 0; k < 4; k++) out[outOffset + k] = dotRow(firstBlock + (long) k * blocks, x, xOffset, blocks, null, scratch);
     }
 
     /**
@@ -170,11 +171,14 @@ public abstract sealed class FloatTensor
     }
 
     /**
-     * {@link #dotBlocks} over 256-value super-blocks, with the sums of x from {@link #subBlockSums}; x from
-     * xOffset as it is, or as {@link #inKernelOrder} laid it out when the type has an order of its own.
+     * {@link #dotBlocks} on one row of whole blocks, as a matrix product runs it: with the sums of x from
+     * {@link #subBlockSums} when the type takes them (else null), x from xOffset as it is or as
+     * {@link #inKernelOrder} laid it out when the type has an order of its own, and the calling thread's
+     * {@link #scratch}, which the product fetches once per tile of rows: a ThreadLocal lookup per row
+     * took 89% of the decoding threads' samples in some runs (JFR) and made decode up to 4x slower.
      */
-    float dotBlocks(long firstBlock, float[] x, int xOffset, int blocks, float[] xSums) {
-        throw new UnsupportedOperationException(type + " takes no sub-block sums");
+    float dotRow(long firstBlock, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
+        return dotBlocks(firstBlock, x, xOffset, blocks);
     }
 
     /**
@@ -197,7 +201,7 @@ public abstract sealed class FloatTensor
     }
 
     /**
-     * x[xOffset ..+ 256 * superBlocks) in the order this type's kernel reads it ({@link #dotBlocks} with
+     * x[xOffset ..+ 256 * superBlocks) in the order this type's kernel reads it ({@link #dotRow} with
      * xSums), written to out (or a new array when out is too short) once per matrix-vector product and
      * shared by all its rows; null when the kernel reads x as it is. Q4_K overrides it.
      */
@@ -216,9 +220,9 @@ public abstract sealed class FloatTensor
         float[][] holder = X_SUMS.get();
         holder[0] = subBlockSums(x, xOffset, blocks, holder[0]);
         float[] ordered = inKernelOrder(x, xOffset, blocks, holder[1]);
-        if (ordered == null) return dotBlocks(firstBlock, x, xOffset, blocks, holder[0]);
+        if (ordered == null) return dotRow(firstBlock, x, xOffset, blocks, holder[0], scratch());
         holder[1] = ordered;
-        return dotBlocks(firstBlock, ordered, 0, blocks, holder[0]);
+        return dotRow(firstBlock, ordered, 0, blocks, holder[0], scratch());
     }
 
     /** Decodes elements [offset, offset + n) into out[outOffset...]; the same values {@link #getFloat} gives. */
@@ -363,20 +367,20 @@ public abstract sealed class FloatTensor
 
         @Override
         public void run(int from, int to) {
-            if (xSums != null) { // decoding, whole super-blocks per row: the kernel itself, with the sums
-                int blocks = cols / 256;
-                float[] xs = xOrdered != null ? xOrdered : x;
-                int xo = xOrdered != null ? 0 : xOffset;
-                for (int r = from; r < to; r++) out[outOffset + r] = w.dotBlocks((long) r * blocks, xs, xo, blocks, xSums);
-                return;
-            }
             if (n == 1) {
                 int r = from, bs = w.type.blockSize();
-                if (cols > LONG_ROW && cols % bs == 0) { // long rows of whole blocks: four at a time (see LONG_ROW)
-                    int blocks = cols / bs;
-                    for (; r + 4 <= to; r += 4) w.dotBlocks4((long) r * blocks, blocks, x, xOffset, out, outOffset + r);
+                if (cols % bs != 0) { // rows that end in a partial block
+                    for (; r < to; r++) out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
+                    return;
                 }
-                for (; r < to; r++) out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
+                // decoding, whole blocks per row: the kernel itself, with x's sums and order if the type takes them
+                int blocks = cols / bs;
+                float[] scratch = scratch(), xs = xOrdered != null ? xOrdered : x;
+                int xo = xOrdered != null ? 0 : xOffset;
+                if (xSums == null && cols > LONG_ROW) { // long rows: four at a time (see LONG_ROW)
+                    for (; r + 4 <= to; r += 4) w.dotBlocks4((long) r * blocks, blocks, x, xOffset, out, outOffset + r, scratch);
+                }
+                for (; r < to; r++) out[outOffset + r] = w.dotRow((long) r * blocks, xs, xo, blocks, xSums, scratch);
                 return;
             }
             float[][] holder = ROWS.get();

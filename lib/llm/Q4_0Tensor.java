@@ -111,9 +111,9 @@ public final class Q4_0Tensor extends FloatTensor {
      * sums agree with dotBlocks' within rounding, not bit for bit).
      */
     @Override
-    void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+    void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset, float[] scratch) {
         if (L != 16) {
-            super.dotBlocks4(first, blocks, x, xOffset, out, outOffset);
+            super.dotBlocks4(first, blocks, x, xOffset, out, outOffset, scratch);
             return;
         }
         long rowBytes = (long) blocks * BYTES, base = first * BYTES;

@@ -77,7 +77,7 @@ public final class Q4_KTensor extends FloatTensor {
      * x in the kernel's order: the kernel reads a super-block's nibbles as 32 words of 32 bits, 16 per 64-byte
      * load, and takes nibble e (0..7) of every word of a load at once; out[256 b + 128 h + 16 e + i] is the x
      * that nibble e of word i of load h multiplies ({@link #KERNEL_ORDER}), times 2^(11 - 4 (e % 4)) (see
-     * dotBlocks; exact, being a power of two, for |x| below 2^116).
+     * dotRow; exact, being a power of two, for |x| below 2^116).
      */
     @Override
     float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
@@ -137,8 +137,9 @@ public final class Q4_KTensor extends FloatTensor {
      * {@link Q4_0Tensor#dotBlocks}.
      */
     @Override
-    float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
-        float[] sm = scratch(); // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
+    float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
+        if (xSums == null) return dotBlocks(first, x, xOffset, blocks); // narrower vectors (takesSubBlockSums)
+        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
         FloatVector low = FloatVector.zero(F), high = low, mins = low;
         long start = first * BYTES;
         for (int b = 0; b < blocks; b++) {

@@ -96,8 +96,9 @@ public final class Q5_KTensor extends FloatTensor {
      * from the shifted bits. Per 16 values: half a shift, half a blend, a mask-and-or, a subtract, a multiply-add.
      */
     @Override
-    float dotBlocks(long first, float[] x, int xOffset, int blocks, float[] xSums) {
-        float[] sm = scratch(); // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
+    float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
+        if (xSums == null) return dotBlocks(first, x, xOffset, blocks); // narrower vectors (takesSubBlockSums)
+        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
         FloatVector low = FloatVector.zero(F), high = low, mins = low;
         long start = first * BYTES;
         for (int b = 0; b < blocks; b++) {

@@ -63,7 +63,12 @@ public final class Q6_KTensor extends FloatTensor {
 
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
-        return L == 16 ? dotBlocks512(first, x, xOffset, blocks) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return L == 16 ? dotBlocks512(first, x, xOffset, blocks, scratch()) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+    }
+
+    @Override
+    float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
+        return L == 16 ? dotBlocks512(first, x, xOffset, blocks, scratch) : dotBlocksAnyWidth(first, x, xOffset, blocks);
     }
 
     /**
@@ -74,8 +79,8 @@ public final class Q6_KTensor extends FloatTensor {
      * only loop, calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}. Four
      * accumulators, one per group g, so that consecutive multiply-adds do not wait on each other.
      */
-    float dotBlocks512(long first, float[] x, int xOffset, int blocks) {
-        float[] sc = scratch(); // [256, 272): this super-block's 16 scales times d
+    float dotBlocks512(long first, float[] x, int xOffset, int blocks, float[] scratch) {
+        float[] sc = scratch; // [256, 272): this super-block's 16 scales times d
         FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, acc3 = acc1, acc4 = acc1;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;

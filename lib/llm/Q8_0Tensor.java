@@ -70,9 +70,9 @@ public final class Q8_0Tensor extends FloatTensor {
      * blockTimesX, see {@link Q4_0Tensor#dotBlocks}.)
      */
     @Override
-    void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+    void dotBlocks4(long first, int blocks, float[] x, int xOffset, float[] out, int outOffset, float[] scratch) {
         if (L != 16) {
-            super.dotBlocks4(first, blocks, x, xOffset, out, outOffset);
+            super.dotBlocks4(first, blocks, x, xOffset, out, outOffset, scratch);
             return;
         }
         long rowBytes = (long) blocks * BYTES, base = first * BYTES;
