@@ -209,7 +209,7 @@ class TensorTypesTest {
         dotsAgree(type, 1.0);
     }
 
-    /** Activations far from 1 in size: kernels that rescale x on the way (Q4_K, by up to 2^11) stay exact. */
+    /** Activations far from 1 in size: no kernel may lose its bound by scaling or converting x on the way. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void dotAgreesWithTheExactSumForHugeAndTinyActivations(GgmlType type) {

@@ -172,8 +172,7 @@ public abstract sealed class FloatTensor
 
     /**
      * {@link #dotBlocks} on one row of whole blocks, as a matrix product runs it: with the sums of x from
-     * {@link #subBlockSums} when the type takes them (else null), x from xOffset as it is or as
-     * {@link #inKernelOrder} laid it out when the type has an order of its own, and the calling thread's
+     * {@link #subBlockSums} when the type takes them (else null), and the calling thread's
      * {@link #scratch}, which the product fetches once per tile of rows: a ThreadLocal lookup per row
      * took 89% of the decoding threads' samples in some runs (JFR) and made decode up to 4x slower.
      */
@@ -200,29 +199,14 @@ public abstract sealed class FloatTensor
         return sums;
     }
 
-    /**
-     * x[xOffset ..+ 256 * superBlocks) in the order this type's kernel reads it ({@link #dotRow} with
-     * xSums), written to out (or a new array when out is too short) once per matrix-vector product and
-     * shared by all its rows; null when the kernel reads x as it is. Q4_K overrides it.
-     */
-    float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
-        return null;
-    }
+    /** Per-thread sums for {@link #dot} on the types that take them (a matrix product keeps its own). */
+    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    /** Per-thread sums and reordered x for {@link #dot} on the types that take them (a matrix product keeps its own). */
-    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
-
-    /**
-     * {@link #dotBlocks} with x's sub-block sums (and x in kernel order, if the type wants it) computed here:
-     * what dot() runs on Q4_K and Q5_K.
-     */
+    /** {@link #dotBlocks} with x's sub-block sums computed here: what dot() runs on Q4_K and Q5_K. */
     final float dotBlocksSummingX(long firstBlock, float[] x, int xOffset, int blocks) {
         float[][] holder = X_SUMS.get();
         holder[0] = subBlockSums(x, xOffset, blocks, holder[0]);
-        float[] ordered = inKernelOrder(x, xOffset, blocks, holder[1]);
-        if (ordered == null) return dotRow(firstBlock, x, xOffset, blocks, holder[0], scratch());
-        holder[1] = ordered;
-        return dotRow(firstBlock, ordered, 0, blocks, holder[0], scratch());
+        return dotRow(firstBlock, x, xOffset, blocks, holder[0], scratch());
     }
 
     /** Decodes elements [offset, offset + n) into out[outOffset...]; the same values {@link #getFloat} gives. */
@@ -339,9 +323,6 @@ public abstract sealed class FloatTensor
         /** x's sub-block sums when decoding with a type that takes them, else null; its array is kept in sumsBuffer. */
         private float[] xSums;
         private float[] sumsBuffer = new float[0];
-        /** With xSums: x in the kernel's order when the type wants it ({@link #inKernelOrder}), else null; kept in orderedBuffer. */
-        private float[] xOrdered;
-        private float[] orderedBuffer = new float[0];
 
         MatMul set(FloatTensor w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int cols, int n) {
             this.w = w;
@@ -355,14 +336,12 @@ public abstract sealed class FloatTensor
             this.n = n;
             boolean sums = n == 1 && w.takesSubBlockSums() && cols % 256 == 0;
             xSums = sums ? (sumsBuffer = subBlockSums(x, xOffset, cols / 256, sumsBuffer)) : null;
-            xOrdered = sums ? w.inKernelOrder(x, xOffset, cols / 256, orderedBuffer) : null;
-            if (xOrdered != null) orderedBuffer = xOrdered;
             return this;
         }
 
         void clear() {
             w = null;
-            x = out = xSums = xOrdered = null;
+            x = out = xSums = null;
         }
 
         @Override
@@ -373,14 +352,13 @@ public abstract sealed class FloatTensor
                     for (; r < to; r++) out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
                     return;
                 }
-                // decoding, whole blocks per row: the kernel itself, with x's sums and order if the type takes them
+                // decoding, whole blocks per row: the kernel itself, with x's sums if the type takes them
                 int blocks = cols / bs;
-                float[] scratch = scratch(), xs = xOrdered != null ? xOrdered : x;
-                int xo = xOrdered != null ? 0 : xOffset;
+                float[] scratch = scratch();
                 if (xSums == null && cols > LONG_ROW) { // long rows: four at a time (see LONG_ROW)
                     for (; r + 4 <= to; r += 4) w.dotBlocks4((long) r * blocks, blocks, x, xOffset, out, outOffset + r, scratch);
                 }
-                for (; r < to; r++) out[outOffset + r] = w.dotRow((long) r * blocks, xs, xo, blocks, xSums, scratch);
+                for (; r < to; r++) out[outOffset + r] = w.dotRow((long) r * blocks, x, xOffset, blocks, xSums, scratch);
                 return;
             }
             float[][] holder = ROWS.get();

@@ -10,7 +10,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q4_K: super-blocks of 256 values = 8 sub-blocks of 32, 144 bytes (ggml's block_q4_K):
@@ -74,110 +73,63 @@ public final class Q4_KTensor extends FloatTensor {
     }
 
     /**
-     * x in the kernel's order: the kernel reads a super-block's nibbles as 32 words of 32 bits, 16 per 64-byte
-     * load, and takes nibble e (0..7) of every word of a load at once; out[256 b + 128 h + 16 e + i] is the x
-     * that nibble e of word i of load h multiplies ({@link #KERNEL_ORDER}), times 2^(11 - 4 (e % 4)) (see
-     * dotRow; exact, being a power of two, for |x| below 2^116).
-     */
-    @Override
-    float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
-        return L == 16 ? inNibbleWordOrder(x, xOffset, superBlocks, out) : null;
-    }
-
-    /** {@link #inKernelOrder}; Q5_K's kernel reads its nibbles the same way. */
-    static float[] inNibbleWordOrder(float[] x, int xOffset, int superBlocks, float[] out) {
-        float[] ordered = out.length >= BLOCK * superBlocks ? out : new float[BLOCK * superBlocks];
-        for (int b = 0; b < superBlocks; b++) {
-            int from = xOffset + BLOCK * b, to = BLOCK * b;
-            for (int j = 0; j < BLOCK; j++) ordered[to + j] = x[from + KERNEL_ORDER[j]] * KERNEL_SCALE[j];
-        }
-        return ordered;
-    }
-
-    /**
-     * For each place j = 128 h + 16 e + i of {@link #inKernelOrder}, the value whose nibble is nibble e of word
-     * i of the super-block's 64-byte load h: byte 4i + e/2 of the load, its low nibble for even e; byte k of
-     * 32-byte chunk c holds values 64c + k (low nibble) and 64c + 32 + k (high).
-     */
-    private static final int[] KERNEL_ORDER = new int[BLOCK];
-    private static final float[] KERNEL_SCALE = new float[BLOCK];
-    static {
-        for (int j = 0; j < BLOCK; j++) {
-            int h = j / 128, e = j % 128 / 16, i = j % 16;
-            int byteInLoad = 4 * i + e / 2, chunk = 2 * h + byteInLoad / 32;
-            KERNEL_ORDER[j] = 64 * chunk + byteInLoad % 32 + 32 * (e % 2);
-            KERNEL_SCALE[j] = Math.scalb(1f, 11 - 4 * (e % 4));
-        }
-    }
-
-    /** Lanes 0-7 of a 64-byte load come from one chunk, lanes 8-15 from the next: for load h and nibble parity p, scales 4h + p and 4h + 2 + p. */
-    static final VectorShuffle<Float>[] SCALE_PAIRS = scalePairs();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] scalePairs() {
-        VectorShuffle<Float>[] pairs = new VectorShuffle[4];
-        for (int k = 0; k < 4; k++) {
-            int[] lanes = new int[16];
-            for (int i = 0; i < 16; i++) lanes[i] = 4 * (k / 2) + k % 2 + (i < 8 ? 0 : 2);
-            pairs[k] = VectorShuffle.fromArray(FloatVector.SPECIES_512, lanes, 0);
-        }
-        return pairs;
-    }
-
-    /**
-     * Per sub-block j: sum(value * x) = d * scale_j * sum(q * x) - dmin * min_j * sum(x); the sums of x come
-     * from xSums (the same for every row of a matrix), so a super-block's mins cost one multiply-add of its
-     * 8 scales and 8 mins with them. 512-bit vectors only, x as {@link #inKernelOrder} lays it out. The
-     * nibbles are never widened or converted: nibble k (0..3) of a 32-bit word, masked in place and ORed
-     * into the bits of 1.0f, is the float 1 + q * 2^(4k - 23) exactly, and minus 1 (exact again) it is
-     * q * 2^(4k - 23); the words shifted right by 16 give nibbles 4..7 the same way. x comes scaled by
-     * 2^(11 - 4k), so every product is q * x * 2^-12 and d carries the 2^12. Per 16 values: a mask-and-or, a
-     * subtract and a multiply-add, where widening, splitting and converting took four steps. Each load's lanes
-     * hold two sub-blocks (see SCALE_PAIRS). Written out, one loop, for the reasons given at
-     * {@link Q4_0Tensor#dotBlocks}.
+     * Per sub-block j: sum(value * x) = d * scale_j * sum(q * x) - dmin * min_j * sum(x). The first sum is
+     * a vector accumulator over the quants as they are (0..15), times the scale once per 32 values; the
+     * sums of x come from xSums (the same for every row of a matrix), so a super-block's mins cost one
+     * multiply-add of its 8 scales and 8 mins with them. The nibbles are split after widening to ints
+     * (x86 has no byte shifts). 512-bit vectors only: the super-block's scales and mins are decoded in one
+     * vector step ({@link #kScalesMins16}), and each pair of sub-blocks is two loads. The four chunks of a
+     * super-block are written out, so that the loop over super-blocks is the only loop (1.15-1.2x against a loop
+     * over the chunks), calling the Vector API directly for the reason given at {@link Q4_0Tensor#dotBlocks}.
      */
     @Override
     float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
         if (xSums == null) return dotBlocks(first, x, xOffset, blocks); // narrower vectors (takesSubBlockSums)
-        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
-        FloatVector low = FloatVector.zero(F), high = low, mins = low;
+        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d and dmin
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, mins = acc1;
         long start = first * BYTES;
         for (int b = 0; b < blocks; b++) {
             // the offset as a constant plus the loop counter times BYTES: C2 compiles this form to shorter
             // code than (first + b) * BYTES (1.1-1.2x here; see the README's Performance section for the others)
             long base = start + b * (long) BYTES;
-            kScalesMins16(data, base + 4, f16(data, base) * 0x1p12f, f16(data, base + 2), sm, 256);
-            FloatVector s = FloatVector.fromArray(F, sm, 256);
-            mins = s.fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
+            kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+            mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
             int xi = xOffset + b * BLOCK;
-            IntVector v = IntVector.fromMemorySegment(I, data, base + 16, ByteOrder.LITTLE_ENDIAN), u = v.lanewise(VectorOperators.LSHR, 16);
-            FloatVector lo = v.and(0xF).or(ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi));
-            FloatVector hi = v.and(0xF0).or(ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 16));
-            lo = v.and(0xF00).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 32), lo);
-            hi = v.and(0xF000).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 48), hi);
-            lo = u.and(0xF).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 64), lo);
-            hi = u.and(0xF0).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 80), hi);
-            lo = u.and(0xF00).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 96), lo);
-            hi = u.and(0xF000).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 112), hi);
-            low = lo.fma(s.rearrange(SCALE_PAIRS[0]), low);
-            high = hi.fma(s.rearrange(SCALE_PAIRS[1]), high);
-            IntVector w = IntVector.fromMemorySegment(I, data, base + 80, ByteOrder.LITTLE_ENDIAN), t = w.lanewise(VectorOperators.LSHR, 16);
-            lo = w.and(0xF).or(ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 128));
-            hi = w.and(0xF0).or(ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 144));
-            lo = w.and(0xF00).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 160), lo);
-            hi = w.and(0xF000).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 176), hi);
-            lo = t.and(0xF).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 192), lo);
-            hi = t.and(0xF0).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 208), hi);
-            lo = t.and(0xF00).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 224), lo);
-            hi = t.and(0xF000).or(ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 240), hi);
-            low = lo.fma(s.rearrange(SCALE_PAIRS[2]), low);
-            high = hi.fma(s.rearrange(SCALE_PAIRS[3]), high);
+            IntVector p0a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p0b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo0 = ((FloatVector) p0a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi));
+            lo0 = ((FloatVector) p0b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), lo0);
+            FloatVector hi0 = ((FloatVector) p0a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
+            hi0 = ((FloatVector) p0b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 48), hi0);
+            acc1 = lo0.fma(FloatVector.broadcast(F, sm[256]), acc1);
+            acc2 = hi0.fma(FloatVector.broadcast(F, sm[257]), acc2);
+            IntVector p1a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p1b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo1 = ((FloatVector) p1a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 64));
+            lo1 = ((FloatVector) p1b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 80), lo1);
+            FloatVector hi1 = ((FloatVector) p1a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 96));
+            hi1 = ((FloatVector) p1b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 112), hi1);
+            acc1 = lo1.fma(FloatVector.broadcast(F, sm[258]), acc1);
+            acc2 = hi1.fma(FloatVector.broadcast(F, sm[259]), acc2);
+            IntVector p2a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 80, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p2b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo2 = ((FloatVector) p2a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 128));
+            lo2 = ((FloatVector) p2b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 144), lo2);
+            FloatVector hi2 = ((FloatVector) p2a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 160));
+            hi2 = ((FloatVector) p2b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 176), hi2);
+            acc1 = lo2.fma(FloatVector.broadcast(F, sm[260]), acc1);
+            acc2 = hi2.fma(FloatVector.broadcast(F, sm[261]), acc2);
+            IntVector p3a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 112, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p3b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo3 = ((FloatVector) p3a.and(0xF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 192));
+            lo3 = ((FloatVector) p3b.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 208), lo3);
+            FloatVector hi3 = ((FloatVector) p3a.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + 224));
+            hi3 = ((FloatVector) p3b.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xi + 240), hi3);
+            acc1 = lo3.fma(FloatVector.broadcast(F, sm[262]), acc1);
+            acc2 = hi3.fma(FloatVector.broadcast(F, sm[263]), acc2);
         }
-        return low.add(high).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
+        return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
-
-    /** The bits of 1.0f: a nibble ORed into its mantissa makes 1 + nibble * 2^(its position - 23). */
-    static final int ONE_BITS = Float.floatToIntBits(1f);
 
     /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */
     float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks) {

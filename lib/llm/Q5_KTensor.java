@@ -10,7 +10,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q5_K: like Q4_K with a fifth bit per value, 176 bytes per 256 values (ggml's block_q5_K):
@@ -74,75 +73,77 @@ public final class Q5_KTensor extends FloatTensor {
         return L == 16;
     }
 
-    /** As Q4_K's: the nibbles are laid out alike. */
-    @Override
-    float[] inKernelOrder(float[] x, int xOffset, int superBlocks, float[] out) {
-        return L == 16 ? Q4_KTensor.inNibbleWordOrder(x, xOffset, superBlocks, out) : null;
-    }
-
-    /** qh's 8 words in both halves: lanes i and i + 8 of a load of nibbles cover the same bytes l of two chunks. */
-    private static final VectorShuffle<Integer> QH_TWICE = VectorShuffle.fromOp(IntVector.SPECIES_512, i -> i % 8);
-    /** For load h of nibbles (chunks 2h and 2h + 1), the shift that brings bit 2c of each qh byte to bit 0. */
-    private static final IntVector[] QH_SHIFT = {
-        IntVector.fromArray(IntVector.SPECIES_512, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2}, 0),
-        IntVector.fromArray(IntVector.SPECIES_512, new int[] {4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6}, 0)};
-
     /**
-     * Q4_K's kernel (x in the nibbles' order, each nibble masked into the mantissa of 1.0f) with the fifth
-     * bit put in just above its nibble, so that 1 + q * 2^(4k - 23) holds q in 0..31. Word i of a load of
-     * nibbles takes its fifth bits from qh's word i % 8 (QH_TWICE), shifted so that nibble e's bit sits at
-     * bit 8 (e / 2) + e % 2 (QH_SHIFT); four more shifts of that (by 4, 7, -12, -9) bring it above nibbles
-     * 0 and 2, 1 and 3, 4 and 6, 5 and 7, and a bitwise blend takes the nibbles from the word and the rest
-     * from the shifted bits. Per 16 values: half a shift, half a blend, a mask-and-or, a subtract, a multiply-add.
+     * As Q4_K's kernel (the mins from x's sub-block sums, one multiply-add per super-block), with
+     * q = nibble + 16 * fifth bit, put together in int lanes after widening (x86 has no byte shifts).
+     * 512-bit vectors only. The four chunks are written out as in Q4_K's kernel, for the same reason.
      */
     @Override
     float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
         if (xSums == null) return dotBlocks(first, x, xOffset, blocks); // narrower vectors (takesSubBlockSums)
-        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d * 2^12 and dmin
-        FloatVector low = FloatVector.zero(F), high = low, mins = low;
-        long start = first * BYTES;
+        float[] sm = scratch; // [256, 272): this super-block's scales and mins times d and dmin
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, mins = acc1;
         for (int b = 0; b < blocks; b++) {
-            long base = start + b * (long) BYTES;
-            kScalesMins16(data, base + 4, f16(data, base) * 0x1p12f, f16(data, base + 2), sm, 256);
-            FloatVector s = FloatVector.fromArray(F, sm, 256);
-            mins = s.fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
+            long base = (first + b) * BYTES;
+            kScalesMins16(data, base + 4, f16(data, base), f16(data, base + 2), sm, 256);
+            mins = FloatVector.fromArray(F, sm, 256).fma(FloatVector.fromArray(F, xSums, 16 * b), mins);
+            IntVector qh0 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector qh1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             int xi = xOffset + b * BLOCK;
-            // 64 bytes from qh: its 32, then 32 of the nibbles that QH_TWICE drops
-            IntVector qh = IntVector.fromMemorySegment(I, data, base + 16, ByteOrder.LITTLE_ENDIAN).rearrange(QH_TWICE);
-            IntVector v = IntVector.fromMemorySegment(I, data, base + 48, ByteOrder.LITTLE_ENDIAN), u = v.lanewise(VectorOperators.LSHR, 16);
-            IntVector bits = qh.lanewise(VectorOperators.LSHR, QH_SHIFT[0]);
-            IntVector v02 = bits.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.BITWISE_BLEND, v, 0x0F0F);
-            IntVector v13 = bits.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, v, 0xF0F0);
-            IntVector u02 = bits.lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.BITWISE_BLEND, u, 0x0F0F);
-            IntVector u13 = bits.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, u, 0xF0F0);
-            FloatVector lo = v02.and(0x1F).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi));
-            FloatVector hi = v13.and(0x1F0).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 16));
-            lo = v02.and(0x1F00).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 32), lo);
-            hi = v13.and(0x1F000).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 48), hi);
-            lo = u02.and(0x1F).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 64), lo);
-            hi = u13.and(0x1F0).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 80), hi);
-            lo = u02.and(0x1F00).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 96), lo);
-            hi = u13.and(0x1F000).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 112), hi);
-            low = lo.fma(s.rearrange(Q4_KTensor.SCALE_PAIRS[0]), low);
-            high = hi.fma(s.rearrange(Q4_KTensor.SCALE_PAIRS[1]), high);
-            IntVector w = IntVector.fromMemorySegment(I, data, base + 112, ByteOrder.LITTLE_ENDIAN), t = w.lanewise(VectorOperators.LSHR, 16);
-            bits = qh.lanewise(VectorOperators.LSHR, QH_SHIFT[1]);
-            IntVector w02 = bits.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.BITWISE_BLEND, w, 0x0F0F);
-            IntVector w13 = bits.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, w, 0xF0F0);
-            IntVector t02 = bits.lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.BITWISE_BLEND, t, 0x0F0F);
-            IntVector t13 = bits.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, t, 0xF0F0);
-            lo = w02.and(0x1F).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 128));
-            hi = w13.and(0x1F0).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).mul(FloatVector.fromArray(F, x, xi + 144));
-            lo = w02.and(0x1F00).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 160), lo);
-            hi = w13.and(0x1F000).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 176), hi);
-            lo = t02.and(0x1F).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 192), lo);
-            hi = t13.and(0x1F0).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 208), hi);
-            lo = t02.and(0x1F00).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 224), lo);
-            hi = t13.and(0x1F000).or(Q4_KTensor.ONE_BITS).reinterpretAsFloats().sub(1f).fma(FloatVector.fromArray(F, x, xi + 240), hi);
-            low = lo.fma(s.rearrange(Q4_KTensor.SCALE_PAIRS[2]), low);
-            high = hi.fma(s.rearrange(Q4_KTensor.SCALE_PAIRS[3]), high);
+            // sub-blocks 0 (low nibbles, bit 0 of qh) and 1 (high nibbles, bit 1)
+            IntVector p0a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p0b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo0 = ((FloatVector) p0a.and(0xF).or(qh0.lanewise(VectorOperators.LSHL, 4).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi));
+            lo0 = ((FloatVector) p0b.and(0xF).or(qh1.lanewise(VectorOperators.LSHL, 4).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 16), lo0);
+            FloatVector hi0 = ((FloatVector) p0a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHL, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 32));
+            hi0 = ((FloatVector) p0b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHL, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 48), hi0);
+            acc1 = lo0.fma(FloatVector.broadcast(F, sm[256]), acc1);
+            acc2 = hi0.fma(FloatVector.broadcast(F, sm[257]), acc2);
+            // sub-blocks 2 (low nibbles, bit 2 of qh) and 3 (high nibbles, bit 3)
+            IntVector p1a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 80, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p1b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo1 = ((FloatVector) p1a.and(0xF).or(qh0.lanewise(VectorOperators.LSHL, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 64));
+            lo1 = ((FloatVector) p1b.and(0xF).or(qh1.lanewise(VectorOperators.LSHL, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 80), lo1);
+            FloatVector hi1 = ((FloatVector) p1a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHL, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 96));
+            hi1 = ((FloatVector) p1b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHL, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 112), hi1);
+            acc1 = lo1.fma(FloatVector.broadcast(F, sm[258]), acc1);
+            acc2 = hi1.fma(FloatVector.broadcast(F, sm[259]), acc2);
+            // sub-blocks 4 (low nibbles, bit 4 of qh) and 5 (high nibbles, bit 5)
+            IntVector p2a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 112, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p2b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo2 = ((FloatVector) p2a.and(0xF).or(qh0.and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 128));
+            lo2 = ((FloatVector) p2b.and(0xF).or(qh1.and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 144), lo2);
+            FloatVector hi2 = ((FloatVector) p2a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHR, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 160));
+            hi2 = ((FloatVector) p2b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHR, 1).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 176), hi2);
+            acc1 = lo2.fma(FloatVector.broadcast(F, sm[260]), acc1);
+            acc2 = hi2.fma(FloatVector.broadcast(F, sm[261]), acc2);
+            // sub-blocks 6 (low nibbles, bit 6 of qh) and 7 (high nibbles, bit 7)
+            IntVector p3a = (IntVector) ByteVector.fromMemorySegment(B, data, base + 144, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector p3b = (IntVector) ByteVector.fromMemorySegment(B, data, base + 160, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector lo3 = ((FloatVector) p3a.and(0xF).or(qh0.lanewise(VectorOperators.LSHR, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 192));
+            lo3 = ((FloatVector) p3b.and(0xF).or(qh1.lanewise(VectorOperators.LSHR, 2).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 208), lo3);
+            FloatVector hi3 = ((FloatVector) p3a.lanewise(VectorOperators.LSHR, 4).or(qh0.lanewise(VectorOperators.LSHR, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 224));
+            hi3 = ((FloatVector) p3b.lanewise(VectorOperators.LSHR, 4).or(qh1.lanewise(VectorOperators.LSHR, 3).and(0x10)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xi + 240), hi3);
+            acc1 = lo3.fma(FloatVector.broadcast(F, sm[262]), acc1);
+            acc2 = hi3.fma(FloatVector.broadcast(F, sm[263]), acc2);
         }
-        return low.add(high).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
+        return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */
