@@ -63,7 +63,7 @@ public final class Q6_KTensor extends FloatTensor {
 
     @Override
     float dotBlocks(long first, float[] x, int xOffset, int blocks) {
-        return L == 16 ? dotBlocks512(first, x, xOffset, blocks, scratch()) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return dotRow(first, x, xOffset, blocks, null, scratch());
     }
 
     @Override
