@@ -514,11 +514,14 @@ public abstract sealed class FloatTensor
 
     /**
      * A dot product by decoding blocks to floats first ({@link #dequantizeBlock}, vector code), up to 256
-     * values at a time, and then multiplying. The quantized kernels use it where a byte load widens to more
-     * than one float vector (PARTS &gt; 1: 128-bit machines), which their direct kernels do not handle.
+     * values at a time, and then multiplying. Q6_K's kernel uses it on 128-bit machines, where a byte load
+     * widens to more than one float vector (PARTS &gt; 1): its general kernel with a loop over the parts ran
+     * at 0.4 GB/s there against 1.0 for this (a JVM limited to 128-bit vectors, the Q4_K_M bench file).
+     * scratch is the calling thread's ({@link #scratch}, passed down from the matrix product); its first
+     * 256 floats are overwritten.
      */
-    final float dotViaDecode(long first, float[] x, int xOffset, int blocks) {
-        float[] w = scratch(); // [0, 256): the decoded blocks
+    final float dotViaDecode(long first, float[] x, int xOffset, int blocks, float[] scratch) {
+        float[] w = scratch; // [0, 256): the decoded blocks
         int bs = type.blockSize(), perStep = 256 / bs;
         float sum = 0f;
         for (int b = 0; b < blocks; b += perStep) {

@@ -131,11 +131,8 @@ public final class Q4_KTensor extends FloatTensor {
         return acc1.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes. */
+    /** {@link #dotBlocks} for any vector size: loops over super-blocks, chunks of 32 bytes, and loads of L bytes (PARTS int vectors each). */
     float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks) {
-        if (PARTS != 1) {
-            return dotViaDecode(first, x, xOffset, blocks);
-        }
         FloatVector acc = FloatVector.zero(F), minSum = acc;
         for (int b = 0; b < blocks; b++) {
             long base = (first + b) * BYTES;
@@ -147,12 +144,16 @@ public final class Q4_KTensor extends FloatTensor {
                 int xi = xOffset + b * BLOCK + 64 * c;
                 FloatVector qx1 = FloatVector.zero(F), qx2 = qx1, sx1 = qx1, sx2 = qx1;
                 for (int k = 0; k < 32; k += L) {
-                    IntVector packed = (IntVector) loadBytes(data, base + 16 + 32 * c + k).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    FloatVector x1 = FloatVector.fromArray(F, x, xi + k), x2 = FloatVector.fromArray(F, x, xi + 32 + k);
-                    qx1 = ((FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0)).fma(x1, qx1);
-                    qx2 = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x2, qx2);
-                    sx1 = sx1.add(x1);
-                    sx2 = sx2.add(x2);
+                    ByteVector bytes = loadBytes(data, base + 16 + 32 * c + k);
+                    for (int p = 0; p < PARTS; p++) { // a load of L bytes widens to PARTS int vectors
+                        IntVector packed = (IntVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                        int xk = xi + k + p * F.length();
+                        FloatVector x1 = FloatVector.fromArray(F, x, xk), x2 = FloatVector.fromArray(F, x, xk + 32);
+                        qx1 = ((FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0)).fma(x1, qx1);
+                        qx2 = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x2, qx2);
+                        sx1 = sx1.add(x1);
+                        sx2 = sx2.add(x2);
+                    }
                 }
                 acc = qx1.fma(FloatVector.broadcast(F, d * (int) (scales >>> 16 * c & 0xFF)), acc);
                 acc = qx2.fma(FloatVector.broadcast(F, d * (int) (scales >>> 16 * c + 8 & 0xFF)), acc);

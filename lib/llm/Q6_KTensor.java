@@ -68,7 +68,7 @@ public final class Q6_KTensor extends FloatTensor {
 
     @Override
     float dotRow(long first, float[] x, int xOffset, int blocks, float[] xSums, float[] scratch) {
-        return L == 16 ? dotBlocks512(first, x, xOffset, blocks, scratch) : dotBlocksAnyWidth(first, x, xOffset, blocks);
+        return L == 16 ? dotBlocks512(first, x, xOffset, blocks, scratch) : dotBlocksAnyWidth(first, x, xOffset, blocks, scratch);
     }
 
     /**
@@ -144,9 +144,9 @@ public final class Q6_KTensor extends FloatTensor {
      * {@link #dotBlocks} for any vector size. Per 16 values: sum(value * x) = d * scale * sum(q * x), q the
      * signed 6-bit quant built exactly from its masked nibble and high bits (see storeQuant).
      */
-    float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks) {
+    float dotBlocksAnyWidth(long first, float[] x, int xOffset, int blocks, float[] scratch) {
         if (PARTS != 1) {
-            return dotViaDecode(first, x, xOffset, blocks);
+            return dotViaDecode(first, x, xOffset, blocks, scratch);
         }
         FloatVector acc = FloatVector.zero(F);
         FloatVector sixteenth = FloatVector.broadcast(F, 1f / 16), quarter = FloatVector.broadcast(F, 0.25f);
